@@ -1,0 +1,241 @@
+r"""Fully connected layers (book chapter 7, *Back-propagation*).
+
+A dense layer computes, for a batch of :math:`N` samples stored as rows,
+
+.. math::
+
+    \mathbf Z = \mathbf X \mathbb A^{\top} + \mathbf b, \qquad
+    \mathbf H = f(\mathbf Z),
+
+which is the lecture's :math:`f(\mathbb A \mathbf x + \mathbf b)` applied to
+every row :math:`\mathbf x` of :math:`\mathbf X` at once. The weight matrix
+keeps the lecture's orientation: :math:`\mathbb A` has shape
+``(n_out, n_in)`` and :math:`A_{ij}` connects input :math:`j` to output
+:math:`i`.
+
+The maths lives in two pure functions, :func:`dense_forward` and
+:func:`dense_backward` (the CS231n ``(out, cache)`` pattern); the class
+:class:`Dense` holds the weights and the cache between the two passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_rng
+from .activations import Activation, get_activation
+
+__all__ = ["dense_forward", "dense_backward", "init_weights", "Dense"]
+
+_RELU_LIKE = {"relu", "leaky_relu", "elu"}
+
+
+def init_weights(n_in: int, n_out: int, method: str = "he", seed=None, dtype=np.float64):
+    r"""Random initial weights :math:`\mathbb A` of shape ``(n_out, n_in)``.
+
+    * ``"he"`` (He et al. 2015), for ReLU-like units:
+      :math:`A_{ij} \sim \mathcal N(0, 2/n_\mathrm{in})`;
+    * ``"xavier"`` (Glorot & Bengio 2010), for sigmoid, tanh and linear units:
+      :math:`A_{ij} \sim \mathcal N\bigl(0, 2/(n_\mathrm{in} + n_\mathrm{out})\bigr)`;
+    * ``"zeros"``: all zero (fine for a single layer, fatal for hidden layers,
+      whose units would all stay identical).
+
+    Both random schemes keep the variance of the signal roughly constant
+    from layer to layer, which is what lets deep networks start training.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Numbers of inputs and outputs.
+    method : {"he", "xavier", "zeros"}
+    seed : None, int or numpy.random.Generator
+    dtype : float32 or float64
+
+    Returns
+    -------
+    ndarray, shape (n_out, n_in)
+    """
+    rng = check_rng(seed)
+    if method == "he":
+        std = np.sqrt(2.0 / n_in)
+    elif method == "xavier":
+        std = np.sqrt(2.0 / (n_in + n_out))
+    elif method == "zeros":
+        return np.zeros((n_out, n_in), dtype=dtype)
+    else:
+        raise ValueError(f"unknown init {method!r}; use 'he', 'xavier' or 'zeros'")
+    return (rng.standard_normal((n_out, n_in)) * std).astype(dtype)
+
+
+def _check_X(X, n_in: int) -> np.ndarray:
+    X = as_float_array(X, "X")
+    if X.ndim != 2:
+        hint = " (for a single feature use X[:, None] or X.reshape(-1, 1))" if X.ndim == 1 else ""
+        raise ValueError(f"X must be 2-D, shape (N, n_in), got shape {X.shape}{hint}")
+    if X.shape[1] != n_in:
+        raise ValueError(
+            f"A has shape ({'n_out'}, {n_in}) but X has {X.shape[1]} features "
+            f"(X.shape = {X.shape}); expected {n_in}"
+        )
+    return X
+
+
+def dense_forward(X, A, b, activation="identity"):
+    r"""Forward pass of a dense layer: :math:`\mathbf H = f(\mathbf X \mathbb A^\top + \mathbf b)`.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n_in)
+        Inputs, one sample per row.
+    A : array_like, shape (n_out, n_in)
+        Weights.
+    b : array_like, shape (n_out,) or None
+        Biases (``None`` for a layer without bias).
+    activation : str or Activation, default "identity"
+
+    Returns
+    -------
+    H : ndarray, shape (N, n_out)
+        Outputs.
+    cache : tuple
+        ``(X, A, Z, activation)``, what :func:`dense_backward` needs.
+    """
+    A = as_float_array(A, "A", ndim=2)
+    X = _check_X(X, A.shape[1])
+    act = get_activation(activation)
+    Z = X @ A.T
+    if b is not None:
+        b = as_float_array(b, "b", ndim=1)
+        if b.shape[0] != A.shape[0]:
+            raise ValueError(f"b has shape {b.shape} but A has shape {A.shape}; expected b of shape ({A.shape[0]},)")
+        Z += b
+    return act.function(Z), (X, A, Z, act)
+
+
+def dense_backward(grad_out, cache):
+    r"""Backward pass of a dense layer.
+
+    With :math:`\boldsymbol\delta = \partial L/\partial \mathbf Z =
+    \partial L/\partial \mathbf H \odot f'(\mathbf Z)` (the lecture's
+    *deltas*),
+
+    .. math::
+
+        \frac{\partial L}{\partial \mathbb A} = \boldsymbol\delta^{\top} \mathbf X, \qquad
+        \frac{\partial L}{\partial \mathbf b} = \sum_{n} \boldsymbol\delta_n, \qquad
+        \frac{\partial L}{\partial \mathbf X} = \boldsymbol\delta\, \mathbb A .
+
+    "The weight's output delta and input activation are multiplied to find
+    the gradient of the weight."
+
+    Parameters
+    ----------
+    grad_out : array_like, shape (N, n_out)
+        :math:`\partial L / \partial \mathbf H`.
+    cache : tuple
+        From :func:`dense_forward`.
+
+    Returns
+    -------
+    dX : ndarray, shape (N, n_in)
+    dA : ndarray, shape (n_out, n_in)
+    db : ndarray, shape (n_out,)
+    """
+    X, A, Z, act = cache
+    grad_out = as_float_array(grad_out, "grad_out")
+    if grad_out.shape != Z.shape:
+        raise ValueError(
+            f"grad_out has shape {grad_out.shape} but the layer's output has shape {Z.shape}"
+        )
+    delta = act.backward(Z, grad_out)
+    dA = delta.T @ X
+    db = delta.sum(axis=0)
+    dX = delta @ A
+    return dX, dA, db
+
+
+class Dense:
+    r"""A fully connected layer :math:`\mathbf x \mapsto f(\mathbb A \mathbf x + \mathbf b)`.
+
+    Parameters
+    ----------
+    n_in : int
+        Number of inputs (features).
+    n_out : int
+        Number of outputs (units).
+    activation : str or Activation, default "identity"
+        A name from :data:`nnlib.activations.ACTIVATIONS`.
+    init : {"he", "xavier", "zeros"}, optional
+        Weight initialisation; by default He for ReLU-like activations,
+        Xavier otherwise. Biases start at zero.
+    seed : None, int or numpy.random.Generator
+        Randomness for the initial weights.
+    bias : bool, default True
+        Whether the layer has a bias :math:`\mathbf b`.
+    dtype : float64 or float32
+
+    Attributes
+    ----------
+    A : ndarray, shape (n_out, n_in)
+    b : ndarray, shape (n_out,), or None without bias
+    dA, db : ndarray or None
+        Gradients from the last :meth:`backward`.
+
+    Shape:
+        input ``(N, n_in)`` -> output ``(N, n_out)``.
+
+    Examples
+    --------
+    >>> layer = Dense(3, 2, "relu", seed=0)
+    >>> layer.forward(np.ones((5, 3))).shape
+    (5, 2)
+
+    Book: chapter 7, *Back-propagation*.
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation="identity", *, init: str | None = None,
+                 seed=None, bias: bool = True, dtype=np.float64):
+        for name, n in (("n_in", n_in), ("n_out", n_out)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+        self.activation: Activation = get_activation(activation)
+        if init is None:
+            init = "he" if self.activation.name in _RELU_LIKE else "xavier"
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.A = init_weights(self.n_in, self.n_out, init, seed, dtype)
+        self.b = np.zeros(self.n_out, dtype=dtype) if bias else None
+        self.dA = None
+        self.db = None
+        self._cache = None
+
+    def __repr__(self) -> str:
+        bias = "" if self.b is not None else ", bias=False"
+        return f"Dense({self.n_in}, {self.n_out}, {self.activation.name!r}{bias})"
+
+    def forward(self, X):
+        """Compute the layer's output for the batch ``X`` of shape (N, n_in); keep what backward needs."""
+        H, self._cache = dense_forward(X, self.A, self.b, self.activation)
+        return H
+
+    __call__ = forward
+
+    def backward(self, grad_out):
+        """Back-propagate ``grad_out`` (N, n_out); store ``dA``, ``db``; return dL/dX (N, n_in)."""
+        if self._cache is None:
+            raise RuntimeError("call forward before backward")
+        dX, self.dA, db = dense_backward(grad_out, self._cache)
+        self.db = db if self.b is not None else None
+        return dX
+
+    def parameters(self) -> list[np.ndarray]:
+        """The trainable arrays, ``[A, b]`` (or ``[A]`` without bias); updated in place by optimisers."""
+        return [self.A] if self.b is None else [self.A, self.b]
+
+    def gradients(self) -> list[np.ndarray]:
+        """The gradients from the last backward pass, in the order of :meth:`parameters`."""
+        if self.dA is None:
+            raise RuntimeError("no gradients yet: call forward and backward first")
+        return [self.dA] if self.b is None else [self.dA, self.db]

@@ -1,0 +1,353 @@
+r"""Loss functions and their gradients (book chapter 6, *Loss functions*).
+
+Every loss is a mean over the :math:`N` samples of a batch, and comes with
+``<name>_gradient``, its gradient with respect to its *first* argument (the
+network's output), of the same shape as that argument. Rows are samples.
+
+============================================  ==============================  ===========================
+loss                                          first argument                  pairs with output
+============================================  ==============================  ===========================
+:func:`mse`                                   predictions :math:`\hat y`      identity (regression)
+:func:`binary_cross_entropy`                  probabilities :math:`p`         sigmoid
+:func:`binary_cross_entropy_with_logits`      logits :math:`z`                identity + implicit sigmoid
+:func:`softmax_cross_entropy`                 logits :math:`z`, shape (N, K)  identity + implicit softmax
+============================================  ==============================  ===========================
+
+For the two logit-based losses the gradient is :math:`(\hat y - y)/N`: the
+neat "prediction minus target" that makes cross-entropy the natural partner
+of sigmoid and softmax outputs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_binary_labels, check_same_shape
+from .activations import sigmoid, softmax
+
+__all__ = [
+    "mse", "mse_gradient",
+    "binary_cross_entropy", "binary_cross_entropy_gradient",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_gradient",
+    "softmax_cross_entropy", "softmax_cross_entropy_gradient",
+    "one_hot",
+    "Loss", "LOSSES", "get_loss",
+]
+
+
+def _pair(first, y, first_name: str):
+    a = as_float_array(first, first_name, ndim=(1, 2))
+    t = as_float_array(y, "y", ndim=(1, 2))
+    check_same_shape(a, t, first_name, "y")
+    return a, t
+
+
+# ---------------------------------------------------------------------------- MSE
+def mse(y_hat, y):
+    r"""Mean squared error, with the factor 1/2.
+
+    .. math::
+
+        L = \frac{1}{N} \sum_{n=1}^{N} \frac{1}{2} \lVert \hat{\mathbf y}_n - \mathbf y_n \rVert^2
+
+    The 1/2 convention makes the gradient simply :math:`(\hat y - y)/N`; it
+    does not move the minimum. (Some texts, and scikit-learn's
+    ``mean_squared_error``, omit it and also average over outputs.)
+
+    Parameters
+    ----------
+    y_hat : array_like, shape (N,) or (N, K)
+        Predictions.
+    y : array_like, same shape as ``y_hat``
+        Targets.
+
+    Returns
+    -------
+    float
+
+    Book: chapter 6, *Squared error*; chapter 2, *The strawman*.
+    """
+    y_hat, y = _pair(y_hat, y, "y_hat")
+    d = y_hat - y
+    return float(0.5 * np.sum(d * d) / y_hat.shape[0])
+
+
+def mse_gradient(y_hat, y):
+    r"""Gradient of :func:`mse` with respect to ``y_hat``: :math:`(\hat y - y)/N`.
+
+    Parameters
+    ----------
+    y_hat : array_like, shape (N,) or (N, K)
+    y : array_like, same shape
+
+    Returns
+    -------
+    ndarray, same shape as ``y_hat``.
+    """
+    y_hat, y = _pair(y_hat, y, "y_hat")
+    return (y_hat - y) / y_hat.shape[0]
+
+
+# ---------------------------------------------------------- binary cross-entropy
+def _clip(p: np.ndarray) -> np.ndarray:
+    eps = np.finfo(p.dtype).eps
+    return np.clip(p, eps, 1.0 - eps)
+
+
+def binary_cross_entropy(p, y):
+    r"""Binary cross-entropy from probabilities.
+
+    .. math::
+
+        L = -\frac{1}{N} \sum_{n} \bigl[ y_n \log p_n + (1 - y_n) \log(1 - p_n) \bigr]
+
+    This is the negative log-likelihood of Bernoulli labels :math:`y_n \in
+    \{0, 1\}` with success probabilities :math:`p_n`. The probabilities are
+    clipped to :math:`[\epsilon, 1 - \epsilon]` with the dtype's machine
+    epsilon so that :math:`\log 0` never occurs; prefer
+    :func:`binary_cross_entropy_with_logits` when you have the logits.
+
+    Parameters
+    ----------
+    p : array_like, shape (N,) or (N, 1)
+        Predicted probabilities of class 1, in [0, 1].
+    y : array_like, same shape as ``p``
+        Labels, each 0 or 1.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If a label is not 0 or 1, or a probability lies outside [0, 1].
+
+    Book: chapter 6, *Cross-entropy*.
+    """
+    p, y = _pair(p, y, "p")
+    _check_probabilities(p)
+    check_binary_labels(y)
+    p = _clip(p)
+    return float(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p)) / p.shape[0])
+
+
+def binary_cross_entropy_gradient(p, y):
+    r"""Gradient of :func:`binary_cross_entropy` with respect to ``p``.
+
+    .. math::
+
+        \frac{\partial L}{\partial p_n} = \frac{1}{N} \, \frac{p_n - y_n}{p_n (1 - p_n)}
+
+    (with ``p`` clipped as in the loss).
+
+    Parameters
+    ----------
+    p : array_like, shape (N,) or (N, 1)
+    y : array_like, same shape
+
+    Returns
+    -------
+    ndarray, same shape as ``p``.
+    """
+    p, y = _pair(p, y, "p")
+    _check_probabilities(p)
+    check_binary_labels(y)
+    p = _clip(p)
+    return (p - y) / (p * (1.0 - p)) / p.shape[0]
+
+
+def _check_probabilities(p: np.ndarray) -> None:
+    if np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
+        lo, hi = float(np.nanmin(p)), float(np.nanmax(p))
+        raise ValueError(
+            f"p must hold probabilities in [0, 1], got values from {lo} to {hi}; "
+            "if these are logits use binary_cross_entropy_with_logits"
+        )
+
+
+def binary_cross_entropy_with_logits(z, y):
+    r"""Binary cross-entropy of :math:`\sigma(z)`, computed from the logits ``z``.
+
+    .. math::
+
+        L = \frac{1}{N} \sum_{n} \bigl[ \max(z_n, 0) - z_n y_n + \log(1 + e^{-|z_n|}) \bigr]
+
+    which equals :func:`binary_cross_entropy` of :math:`p = \sigma(z)` but
+    never overflows and never takes :math:`\log 0`.
+
+    Parameters
+    ----------
+    z : array_like, shape (N,) or (N, 1)
+        Logits (pre-sigmoid outputs).
+    y : array_like, same shape as ``z``
+        Labels, each 0 or 1.
+
+    Returns
+    -------
+    float
+
+    Book: chapter 6, *Why cross-entropy pairs with sigmoid*.
+    """
+    z, y = _pair(z, y, "z")
+    check_binary_labels(y)
+    per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(np.sum(per) / z.shape[0])
+
+
+def binary_cross_entropy_with_logits_gradient(z, y):
+    r"""Gradient of :func:`binary_cross_entropy_with_logits`: :math:`(\sigma(z) - y)/N`.
+
+    Parameters
+    ----------
+    z : array_like, shape (N,) or (N, 1)
+    y : array_like, same shape
+
+    Returns
+    -------
+    ndarray, same shape as ``z``.
+    """
+    z, y = _pair(z, y, "z")
+    check_binary_labels(y)
+    return (sigmoid(z) - y) / z.shape[0]
+
+
+# ---------------------------------------------------------- softmax cross-entropy
+def one_hot(labels, n_classes: int | None = None):
+    """One-hot encode integer class labels.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (N,)
+        Class indices in ``0 .. n_classes - 1``.
+    n_classes : int, optional
+        Number of classes :math:`K`; by default ``labels.max() + 1``.
+
+    Returns
+    -------
+    ndarray of float64, shape (N, K)
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D integer class indices, got shape {labels.shape}")
+    if labels.size == 0:
+        raise ValueError("labels is empty")
+    if labels.dtype.kind == "f":
+        if not np.all(labels == np.round(labels)):
+            raise ValueError("labels must be whole numbers (class indices), got fractions")
+        labels = labels.astype(np.int64)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
+    k = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    if labels.min() < 0 or labels.max() >= k:
+        raise ValueError(
+            f"labels must lie in 0..{k - 1} for {k} classes, "
+            f"got values from {int(labels.min())} to {int(labels.max())}"
+        )
+    out = np.zeros((labels.shape[0], k))
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def _softmax_targets(z, y):
+    z = as_float_array(z, "z", ndim=2)
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 1:
+        if y_arr.shape[0] != z.shape[0]:
+            raise ValueError(
+                f"z has {z.shape[0]} rows (samples) but y has {y_arr.shape[0]} labels"
+            )
+        t = one_hot(y_arr, z.shape[1]).astype(z.dtype, copy=False)
+    else:
+        t = as_float_array(y_arr, "y", ndim=2)
+        check_same_shape(z, t, "z", "y")
+        if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+            raise ValueError("one-hot (or probability) targets y must be non-negative rows summing to 1")
+    return z, t
+
+
+def softmax_cross_entropy(z, y):
+    r"""Categorical cross-entropy of :math:`\mathrm{softmax}(z)`, from the logits.
+
+    .. math::
+
+        L = -\frac{1}{N} \sum_{n} \sum_{k} y_{nk} \log \mathrm{softmax}(\mathbf z_n)_k
+          = \frac{1}{N} \sum_n \Bigl[\log \sum_k e^{z_{nk}} - \sum_k y_{nk} z_{nk}\Bigr]
+
+    evaluated with the log-sum-exp shifted by the row maximum (stable).
+
+    Parameters
+    ----------
+    z : array_like, shape (N, K)
+        Logits.
+    y : array_like, shape (N,) of int, or shape (N, K)
+        Integer class labels in ``0..K-1``, or one-hot rows.
+
+    Returns
+    -------
+    float
+
+    Book: chapter 6, *Cross-entropy for K classes*.
+    """
+    z, t = _softmax_targets(z, y)
+    m = np.max(z, axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
+    return float(np.sum(lse - np.sum(t * z, axis=1)) / z.shape[0])
+
+
+def softmax_cross_entropy_gradient(z, y):
+    r"""Gradient of :func:`softmax_cross_entropy`: :math:`(\mathrm{softmax}(z) - y)/N`.
+
+    Parameters
+    ----------
+    z : array_like, shape (N, K)
+    y : array_like, shape (N,) of int, or (N, K)
+
+    Returns
+    -------
+    ndarray, shape (N, K)
+    """
+    z, t = _softmax_targets(z, y)
+    return (softmax(z, axis=1) - t) / z.shape[0]
+
+
+# -------------------------------------------------------------------------- table
+class Loss(NamedTuple):
+    """A loss as :func:`nnlib.training.fit` sees it: value and gradient."""
+
+    name: str
+    function: Callable
+    gradient: Callable
+
+
+LOSSES: dict[str, Loss] = {
+    "mse": Loss("mse", mse, mse_gradient),
+    "binary_cross_entropy": Loss(
+        "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_gradient),
+    "binary_cross_entropy_with_logits": Loss(
+        "binary_cross_entropy_with_logits", binary_cross_entropy_with_logits,
+        binary_cross_entropy_with_logits_gradient),
+    "softmax_cross_entropy": Loss(
+        "softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_gradient),
+}
+"""Name -> :class:`Loss`: every loss nnlib knows."""
+
+
+def get_loss(loss) -> Loss:
+    """Look up a loss by name, or pass a :class:`Loss` through.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        key = loss.lower().replace("-", "_").replace(" ", "_")
+        if key in LOSSES:
+            return LOSSES[key]
+        raise ValueError(f"unknown loss {loss!r}; known losses: {', '.join(sorted(LOSSES))}")
+    raise TypeError(f"loss must be a name such as 'mse' or a Loss, got {type(loss).__name__}")

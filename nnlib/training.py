@@ -1,0 +1,265 @@
+r"""Training loops: epochs, minibatches, validation and early stopping (book chapter 8).
+
+"Training proceeds multiple times (epochs), reshuffling the data." Each epoch
+of :func:`fit` draws a fresh permutation of the training set from one seeded
+generator, cuts it into minibatches, and for each minibatch runs the forward
+pass, the backward pass and one optimiser step. After every epoch the loss on
+held-out validation data is measured; with ``patience`` set, training stops
+once the validation loss has not improved for ``patience`` epochs in a row
+("stop at the epoch where the validation error starts to increase"), and the
+weights of the best epoch are put back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import as_float_array, check_positive, check_rng
+from .losses import get_loss
+from .network import _match_targets
+from .optim import SGD
+
+__all__ = ["History", "fit", "minibatches", "train_validation_split", "evaluate"]
+
+
+@dataclass
+class History:
+    """What happened during :func:`fit`. Epochs are counted from 1.
+
+    Attributes
+    ----------
+    train_loss : list of float
+        Mean training loss of each epoch (averaged over its minibatches,
+        weighted by their sizes).
+    val_loss : list of float
+        Validation loss after each epoch (empty without validation data).
+    best_epoch : int or None
+        Epoch with the lowest validation loss (``None`` without validation).
+    stopped_epoch : int
+        The last epoch that ran.
+    early_stopped : bool
+        Whether training ended because of ``patience``.
+    restored_best : bool
+        Whether the weights of ``best_epoch`` were put back at the end.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_epoch: int = 0
+    early_stopped: bool = False
+    restored_best: bool = False
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Epoch numbers ``1 .. stopped_epoch``, handy as the x axis of a loss curve."""
+        return np.arange(1, len(self.train_loss) + 1)
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator | None = None):
+    """Yield index arrays that split ``range(n)`` into minibatches.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    batch_size : int
+        Samples per batch; the last batch may be smaller.
+    rng : numpy.random.Generator, optional
+        If given, the order is a fresh random permutation (reshuffling);
+        otherwise the natural order.
+
+    Yields
+    ------
+    ndarray of int, shape (<= batch_size,)
+    """
+    check_positive(n, "n", integer=True)
+    check_positive(batch_size, "batch_size", integer=True)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start:start + batch_size]
+
+
+def train_validation_split(X, y, validation_fraction: float, seed=None):
+    """Split ``(X, y)`` at random into a training and a validation part.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, ...)
+    y : array_like, shape (N, ...)
+    validation_fraction : float in (0, 1)
+        Share of the samples held out for validation (at least one sample
+        goes to each side).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    X_train, X_val, y_train, y_val : ndarray
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
+    if not isinstance(validation_fraction, (float, int)) or not 0 < validation_fraction < 1:
+        raise ValueError(f"validation_fraction must be between 0 and 1, got {validation_fraction!r}")
+    n = X.shape[0]
+    n_val = int(round(validation_fraction * n))
+    if n_val < 1 or n_val > n - 1:
+        raise ValueError(
+            f"validation_fraction={validation_fraction} of {n} samples leaves "
+            f"{n_val} for validation and {n - n_val} for training; both need at least one"
+        )
+    perm = check_rng(seed).permutation(n)
+    val, train = perm[:n_val], perm[n_val:]
+    return X[train], X[val], y[train], y[val]
+
+
+def evaluate(model, loss, X, y) -> float:
+    """The loss of ``model`` on ``(X, y)``, without touching its gradients."""
+    loss = get_loss(loss)
+    y_hat = model.predict(X)
+    return float(loss.function(y_hat, _match_targets(y, y_hat, loss.name)))
+
+
+def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: float | None = None,
+        optimizer=None, validation_data=None, validation_fraction: float | None = None,
+        patience: int | None = None, min_delta: float = 0.0, restore_best: bool = True,
+        shuffle: bool = True, seed=0, progress: bool = False) -> History:
+    r"""Train ``model`` by minibatch stochastic gradient descent.
+
+    For each epoch :math:`t = 1, \dots, T`: reshuffle the training set, and
+    for each minibatch :math:`B` compute :math:`L_B`, back-propagate, and
+    update :math:`A_{ij} \mapsto A_{ij} - \eta\, \partial L_B / \partial A_{ij}`.
+
+    Parameters
+    ----------
+    model : Sequential or any object with ``loss_and_backward``, ``predict``,
+        ``parameters``, ``gradients``, ``get_weights`` and ``set_weights``.
+    loss : str or nnlib.losses.Loss
+        For example ``"mse"`` or ``"binary_cross_entropy_with_logits"``.
+    X : array_like, shape (N, n_in)
+    y : array_like, shape (N, n_out), or (N,)
+    epochs : int, default 100
+        Maximum number of passes over the training set.
+    batch_size : int, default 32
+        Samples per minibatch (``N`` gives full-batch gradient descent,
+        1 gives "pure" stochastic gradient descent).
+    eta : float, optional
+        Learning rate for plain SGD. Give either ``eta`` or ``optimizer``.
+    optimizer : object with ``step(params, grads)``, optional
+        For example ``SGD(eta=0.1, momentum=0.9)``.
+    validation_data : tuple (X_val, y_val), optional
+    validation_fraction : float, optional
+        Instead of ``validation_data``: hold out this share of ``(X, y)``,
+        chosen with ``seed``.
+    patience : int, optional
+        Early stopping: stop after this many epochs in a row without an
+        improvement of the validation loss by more than ``min_delta``.
+        Needs validation data.
+    min_delta : float, default 0.0
+    restore_best : bool, default True
+        With validation data, put back the weights of the epoch with the
+        lowest validation loss at the end.
+    shuffle : bool, default True
+        Reshuffle the training set at every epoch.
+    seed : None, int or numpy.random.Generator, default 0
+        Drives the validation split and every reshuffle: the same seed gives
+        the same history, bit for bit.
+    progress : bool, default False
+        Show a tqdm progress bar over the epochs.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss becomes NaN or infinite; the message names the epoch
+        and suggests a smaller ``eta``.
+
+    Book: chapter 8, *Training and validation*.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    y = np.asarray(y)
+    if y.shape[:1] != X.shape[:1]:
+        raise ValueError(f"X has {X.shape[0]} samples (rows) but y has shape {y.shape}")
+    check_positive(epochs, "epochs", integer=True)
+    check_positive(batch_size, "batch_size", integer=True)
+    loss = get_loss(loss)
+    if (eta is None) == (optimizer is None):
+        raise ValueError("give exactly one of eta (plain SGD) or optimizer")
+    if optimizer is None:
+        optimizer = SGD(eta)
+    elif not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
+    if validation_data is not None and validation_fraction is not None:
+        raise ValueError("give validation_data or validation_fraction, not both")
+    rng = check_rng(seed)
+    if validation_fraction is not None:
+        X, X_val, y, y_val = train_validation_split(X, y, validation_fraction, rng)
+    elif validation_data is not None:
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise TypeError("validation_data must be a pair (X_val, y_val)") from None
+        X_val = as_float_array(X_val, "X_val", ndim=2)
+        y_val = np.asarray(y_val)
+        if y_val.shape[:1] != X_val.shape[:1]:
+            raise ValueError(f"X_val has {X_val.shape[0]} samples but y_val has shape {y_val.shape}")
+    else:
+        X_val = y_val = None
+    if patience is not None:
+        check_positive(patience, "patience", integer=True)
+        if X_val is None:
+            raise ValueError("early stopping (patience) needs validation_data or validation_fraction")
+    check_positive(min_delta, "min_delta", allow_zero=True)
+
+    history = History()
+    best_val, best_weights, waited = np.inf, None, 0
+    n = X.shape[0]
+    epoch_iter = range(1, epochs + 1)
+    if progress:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("progress=True needs tqdm: pip install 'nnlib[progress]'") from None
+        epoch_iter = tqdm(epoch_iter, desc="epochs", unit="epoch")
+
+    for epoch in epoch_iter:
+        total = 0.0
+        for idx in minibatches(n, batch_size, rng if shuffle else None):
+            total += model.loss_and_backward(X[idx], y[idx], loss) * idx.shape[0]
+            if not np.isfinite(total):
+                raise FloatingPointError(
+                    f"the training loss became {total} in epoch {epoch}: the updates diverged. "
+                    f"Try a smaller learning rate eta (now {getattr(optimizer, 'eta', '?')}) "
+                    "or standardise the inputs."
+                )
+            optimizer.step(model.parameters(), model.gradients())
+        history.train_loss.append(total / n)
+        history.stopped_epoch = epoch
+        if X_val is not None:
+            v = evaluate(model, loss, X_val, y_val)
+            if not np.isfinite(v):
+                raise FloatingPointError(
+                    f"the validation loss became {v} in epoch {epoch}; try a smaller eta"
+                )
+            history.val_loss.append(v)
+            if v < best_val - min_delta:
+                best_val, waited = v, 0
+                history.best_epoch = epoch
+                if restore_best:
+                    best_weights = model.get_weights()
+            else:
+                waited += 1
+            if progress:
+                epoch_iter.set_postfix(train=history.train_loss[-1], val=v)
+            if patience is not None and waited >= patience:
+                history.early_stopped = True
+                break
+    if restore_best and best_weights is not None and history.best_epoch != history.stopped_epoch:
+        model.set_weights(best_weights)
+        history.restored_best = True
+    return history
