@@ -41,7 +41,7 @@ def _pair(first, y, first_name: str):
     a = as_float_array(first, first_name, ndim=(1, 2))
     t = as_float_array(y, "y", ndim=(1, 2))
     check_same_shape(a, t, first_name, "y")
-    return a, t
+    return a, t.astype(a.dtype, copy=False)   # float32 outputs stay float32
 
 
 # ---------------------------------------------------------------------------- MSE
@@ -160,8 +160,14 @@ def binary_cross_entropy_gradient(p, y):
 
 
 def _check_probabilities(p: np.ndarray) -> None:
-    if np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
-        lo, hi = float(np.nanmin(p)), float(np.nanmax(p))
+    bad = ~np.isfinite(p)
+    if np.any(bad):
+        raise ValueError(
+            f"p must hold probabilities in [0, 1], but {int(np.sum(bad))} of its {p.size} "
+            "entries are NaN or infinite (did the training diverge? try a smaller eta)"
+        )
+    if np.any((p < 0) | (p > 1)):
+        lo, hi = float(np.min(p)), float(np.max(p))
         raise ValueError(
             f"p must hold probabilities in [0, 1], got values from {lo} to {hi}; "
             "if these are logits use binary_cross_entropy_with_logits"

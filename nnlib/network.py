@@ -79,14 +79,19 @@ class Sequential:
         """The network's output for ``X``, shape (N, n_out). Same as :meth:`forward`."""
         return self.forward(X)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, input_grad: bool = True):
         """Back-propagate :math:`\\partial L/\\partial \\hat y` (N, n_out) through all layers.
 
         Every layer stores the gradients of its parameters; returns
-        :math:`\\partial L / \\partial X`, shape (N, n_in).
+        :math:`\\partial L / \\partial X`, shape (N, n_in), or ``None``
+        with ``input_grad=False`` (then a first :class:`~nnlib.layers.Dense`
+        layer skips that product: training never needs it).
         """
         g = grad_out
-        for layer in reversed(self.layers):
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and not input_grad and isinstance(layer, Dense):
+                return layer.backward(g, input_grad=False)
             g = layer.backward(g)
         return g
 
@@ -112,7 +117,7 @@ class Sequential:
         y_hat = self.forward(X)
         y = _match_targets(y, y_hat, loss.name)
         value = loss.function(y_hat, y)
-        self.backward(loss.gradient(y_hat, y))
+        self.backward(loss.gradient(y_hat, y), input_grad=False)
         return value
 
     def parameters(self) -> list[np.ndarray]:

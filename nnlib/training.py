@@ -115,6 +115,12 @@ def train_validation_split(X, y, validation_fraction: float, seed=None):
     return X[train], X[val], y[train], y[val]
 
 
+def _model_dtype(model):
+    """The floating dtype of the model's parameters, or None if it has none."""
+    params = model.parameters() if callable(getattr(model, "parameters", None)) else []
+    return params[0].dtype if params and params[0].dtype.kind == "f" else None
+
+
 def evaluate(model, loss, X, y) -> float:
     """The loss of ``model`` on ``(X, y)``, without touching its gradients."""
     loss = get_loss(loss)
@@ -215,6 +221,15 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
         if X_val is None:
             raise ValueError("early stopping (patience) needs validation_data or validation_fraction")
     check_positive(min_delta, "min_delta", allow_zero=True)
+
+    # Work in the model's precision: a float32 network trains in float32 end to end.
+    dtype = _model_dtype(model)
+    if dtype is not None:
+        X = X.astype(dtype, copy=False)
+        if y.dtype.kind == "f":
+            y = y.astype(dtype, copy=False)
+        if X_val is not None:
+            X_val = as_float_array(X_val, "X_val").astype(dtype, copy=False)
 
     history = History()
     best_val, best_weights, waited = np.inf, None, 0
