@@ -150,13 +150,14 @@ def check_model(model, loss, X, y, h: float = 1e-6) -> list[float]:
 def _param_gradient(f: Callable, p: np.ndarray, h: float) -> np.ndarray:
     """Centred differences of ``f()`` with respect to the array ``p``, perturbed in place and restored."""
     grad = np.empty(p.shape)
-    flat, gflat = p.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
+    # index p itself (not p.reshape(-1), which is a copy for a non-contiguous p
+    # such as a transposed weight matrix, and would leave p unperturbed)
+    for i in np.ndindex(p.shape):
+        old = p[i]
+        p[i] = old + h
         f_plus = float(f())
-        flat[i] = old - h
+        p[i] = old - h
         f_minus = float(f())
-        flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2.0 * h)
+        p[i] = old
+        grad[i] = (f_plus - f_minus) / (2.0 * h)
     return grad
