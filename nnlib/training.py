@@ -12,13 +12,14 @@ weights of the best epoch are put back.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import as_float_array, check_positive, check_rng
 from .losses import get_loss
-from .network import _match_targets
+from .network import Sequential, _match_targets
 from .optim import SGD
 
 __all__ = ["History", "fit", "minibatches", "train_validation_split", "evaluate"]
@@ -101,8 +102,10 @@ def train_validation_split(X, y, validation_fraction: float, seed=None):
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
-    if not isinstance(validation_fraction, (float, int)) or not 0 < validation_fraction < 1:
-        raise ValueError(f"validation_fraction must be between 0 and 1, got {validation_fraction!r}")
+    if (isinstance(validation_fraction, bool) or not isinstance(validation_fraction, numbers.Real)
+            or not 0 < validation_fraction < 1):
+        raise ValueError(
+            f"validation_fraction must be a number between 0 and 1, got {validation_fraction!r}")
     n = X.shape[0]
     n_val = int(round(validation_fraction * n))
     if n_val < 1 or n_val > n - 1:
@@ -119,6 +122,14 @@ def _model_dtype(model):
     """The floating dtype of the model's parameters, or None if it has none."""
     params = model.parameters() if callable(getattr(model, "parameters", None)) else []
     return params[0].dtype if params and params[0].dtype.kind == "f" else None
+
+
+def _diverged(model, X) -> bool:
+    """Whether the model's parameters, or its outputs for ``X``, are no longer all finite."""
+    with np.errstate(all="ignore"):
+        if not all(np.all(np.isfinite(p)) for p in model.parameters()):
+            return True
+        return not np.all(np.isfinite(model.predict(X)))
 
 
 def evaluate(model, loss, X, y) -> float:
@@ -140,8 +151,10 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
 
     Parameters
     ----------
-    model : Sequential or any object with ``loss_and_backward``, ``predict``,
-        ``parameters``, ``gradients``, ``get_weights`` and ``set_weights``.
+    model : Sequential, a single layer such as ``Dense(1, 1)``, or any object with
+        ``loss_and_backward``, ``predict``, ``parameters``, ``gradients``,
+        ``get_weights`` and ``set_weights``. A single layer is trained in place
+        as a one-layer network.
     loss : str or nnlib.losses.Loss
         For example ``"mse"`` or ``"binary_cross_entropy_with_logits"``.
     X : array_like, shape (N, n_in)
@@ -187,7 +200,12 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
 
     Book: chapter 8, *Training and validation*.
     """
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X")
+    if X.ndim != 2:
+        hint = " (for a single feature use X[:, None] or X.reshape(-1, 1))" if X.ndim == 1 else ""
+        raise ValueError(f"X must be 2-D, shape (N, n_in), got shape {X.shape}{hint}")
+    if not callable(getattr(model, "loss_and_backward", None)) and callable(getattr(model, "backward", None)):
+        model = Sequential([model])   # a bare layer: shares its arrays, so training updates it
     y = np.asarray(y)
     if y.shape[:1] != X.shape[:1]:
         raise ValueError(f"X has {X.shape[0]} samples (rows) but y has shape {y.shape}")
@@ -245,7 +263,19 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
     for epoch in epoch_iter:
         total = 0.0
         for idx in minibatches(n, batch_size, rng if shuffle else None):
-            total += model.loss_and_backward(X[idx], y[idx], loss) * idx.shape[0]
+            try:
+                batch_loss = model.loss_and_backward(X[idx], y[idx], loss)
+            except ValueError as exc:
+                # a loss that validates its input (probabilities in [0, 1]) sees NaN
+                # outputs before fit sees a NaN loss: report the divergence instead
+                if not _diverged(model, X[idx]):
+                    raise
+                raise FloatingPointError(
+                    f"the network's output became NaN or infinite in epoch {epoch}: the updates "
+                    f"diverged. Try a smaller learning rate eta (now {getattr(optimizer, 'eta', '?')}) "
+                    "or standardise the inputs."
+                ) from exc
+            total += batch_loss * idx.shape[0]
             if not np.isfinite(total):
                 raise FloatingPointError(
                     f"the training loss became {total} in epoch {epoch}: the updates diverged. "
@@ -256,11 +286,20 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
         history.train_loss.append(total / n)
         history.stopped_epoch = epoch
         if X_val is not None:
-            v = evaluate(model, loss, X_val, y_val)
+            try:
+                v = evaluate(model, loss, X_val, y_val)
+            except ValueError as exc:
+                if not _diverged(model, X_val):
+                    raise
+                v = float("nan")
+                cause = exc
+            else:
+                cause = None
             if not np.isfinite(v):
                 raise FloatingPointError(
-                    f"the validation loss became {v} in epoch {epoch}; try a smaller eta"
-                )
+                    f"the validation loss became {v} in epoch {epoch}; try a smaller eta "
+                    f"(now {getattr(optimizer, 'eta', '?')})"
+                ) from cause
             history.val_loss.append(v)
             if v < best_val - min_delta:
                 best_val, waited = v, 0
