@@ -365,7 +365,8 @@ def signal_background(n: int = 2000, signal_fraction: float = 0.5, seed=None):
     X : ndarray, shape (n, 4)
         Columns as in :data:`SIGNAL_BACKGROUND_FEATURES`.
     y : ndarray of int, shape (n,)
-        1 for signal, 0 for background.
+        1 for signal, 0 for background. Both classes are always present
+        (a ROC curve needs both), also for a small ``n``.
 
     Book: chapter 1, *Classification*; chapter 8.
     """
@@ -374,6 +375,8 @@ def signal_background(n: int = 2000, signal_fraction: float = 0.5, seed=None):
         raise ValueError(f"signal_fraction must be between 0 and 1, got {signal_fraction}")
     rng = check_rng(seed)
     y = (rng.uniform(size=n) < signal_fraction).astype(int)
+    if y.min() == y.max():   # a small sample drew one class only
+        y[0], y[1] = 1, 0
     s = y == 1
     m = np.where(s, rng.normal(125.0, 12.0, n), 40.0 + rng.exponential(60.0, n))
     pt = np.where(s, rng.gamma(4.0, 22.0, n), rng.gamma(2.5, 20.0, n)) + 20.0
