@@ -1,0 +1,209 @@
+"""nnlib.losses against formulas written out here and scipy.special references.
+
+The centred-difference checks of every gradient are in test_gradcheck.py; the
+bad-input errors in test_errors.py.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from conftest import Unchanged, frozen
+from nnlib import losses as L
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+# ---------------------------------------------------------------------------------------
+# values
+# ---------------------------------------------------------------------------------------
+def test_mse_by_hand():
+    # residuals 1, -2, 0 -> (1/3) * (1/2) * (1 + 4 + 0) = 5/6
+    assert L.mse([2.0, 0.0, 5.0], [1.0, 2.0, 5.0]) == pytest.approx(5 / 6, rel=1e-15)
+    np.testing.assert_allclose(L.mse_gradient([2.0, 0.0, 5.0], [1.0, 2.0, 5.0]), [1 / 3, -2 / 3, 0.0])
+
+
+def test_mse_two_dimensional_sums_outputs_and_averages_samples(rng):
+    y_hat, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    expected = sum(0.5 * sum((a - b) ** 2 for a, b in zip(r1, r2)) for r1, r2 in zip(y_hat, y)) / 6
+    assert L.mse(y_hat, y) == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(L.mse_gradient(y_hat, y), (y_hat - y) / 6, rtol=1e-14)
+    assert L.mse(y, y) == 0.0
+
+
+def test_binary_cross_entropy_matches_the_formula(rng):
+    p = rng.uniform(0.01, 0.99, 20)
+    y = rng.integers(0, 2, 20)
+    expected = -sum(yi * math.log(pi) + (1 - yi) * math.log(1 - pi) for pi, yi in zip(p, y)) / 20
+    assert L.binary_cross_entropy(p, y) == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(L.binary_cross_entropy_gradient(p, y),
+                               (-y / p + (1 - y) / (1 - p)) / 20, rtol=1e-12)
+
+
+def test_binary_cross_entropy_of_a_coin_flip_is_log_2():
+    assert L.binary_cross_entropy([0.5, 0.5], [0, 1]) == pytest.approx(math.log(2), rel=1e-15)
+    assert L.binary_cross_entropy_with_logits([0.0, 0.0], [0, 1]) == pytest.approx(math.log(2), rel=1e-15)
+
+
+def test_binary_cross_entropy_clips_certain_mistakes():
+    """p = 0 for a true 1 costs -log(eps), finite, instead of infinity."""
+    eps = np.finfo(np.float64).eps
+    assert L.binary_cross_entropy([0.0], [1]) == pytest.approx(-math.log(eps), rel=1e-12)
+    assert L.binary_cross_entropy([1.0, 0.0], [1, 0]) == pytest.approx(-math.log1p(-eps), abs=1e-15)
+    assert np.all(np.isfinite(L.binary_cross_entropy_gradient([0.0, 1.0], [1, 0])))
+
+
+def test_logit_bce_matches_scipy_log_expit_at_any_scale(rng):
+    z = np.concatenate([rng.normal(scale=5, size=30), [-1000.0, -40.0, 40.0, 1000.0]])
+    y = rng.integers(0, 2, z.size)
+    expected = -np.mean(y * scipy.special.log_expit(z) + (1 - y) * scipy.special.log_expit(-z))
+    assert L.binary_cross_entropy_with_logits(z, y) == pytest.approx(expected, rel=1e-13)
+
+
+def test_logit_bce_equals_bce_of_the_sigmoid_for_moderate_logits(rng):
+    z = rng.uniform(-10, 10, (25, 1))
+    y = rng.integers(0, 2, (25, 1))
+    p = scipy.special.expit(z)
+    assert L.binary_cross_entropy_with_logits(z, y) == pytest.approx(L.binary_cross_entropy(p, y), rel=1e-10)
+    # chain rule: dL/dz = dL/dp * sigma'(z) = (p - y) / N
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits_gradient(z, y),
+                               L.binary_cross_entropy_gradient(p, y) * p * (1 - p), rtol=1e-9)
+    np.testing.assert_allclose(L.binary_cross_entropy_with_logits_gradient(z, y), (p - y) / 25, rtol=1e-13)
+
+
+def test_logit_bce_is_linear_far_from_zero():
+    # a confident wrong answer costs |z|, a confident right one costs e^-|z| ~ 0
+    assert L.binary_cross_entropy_with_logits([1000.0], [0]) == 1000.0
+    assert L.binary_cross_entropy_with_logits([-1000.0], [1]) == 1000.0
+    assert L.binary_cross_entropy_with_logits([1000.0, -1000.0], [1, 0]) == 0.0
+
+
+def test_softmax_cross_entropy_matches_scipy_log_softmax(rng):
+    z = rng.normal(scale=3, size=(8, 5))
+    labels = rng.integers(0, 5, 8)
+    expected = -np.mean(scipy.special.log_softmax(z, axis=1)[np.arange(8), labels])
+    assert L.softmax_cross_entropy(z, labels) == pytest.approx(expected, rel=1e-13)
+    onehot = np.eye(5)[labels]
+    assert L.softmax_cross_entropy(z, onehot) == pytest.approx(expected, rel=1e-13)
+    np.testing.assert_allclose(L.softmax_cross_entropy_gradient(z, labels),
+                               (scipy.special.softmax(z, axis=1) - onehot) / 8, rtol=1e-12, atol=1e-17)
+    np.testing.assert_array_equal(L.softmax_cross_entropy_gradient(z, labels),
+                                  L.softmax_cross_entropy_gradient(z, onehot))
+
+
+def test_softmax_cross_entropy_accepts_probability_targets(rng):
+    z = rng.normal(size=(4, 3))
+    t = rng.dirichlet(np.ones(3), size=4)
+    expected = -np.mean(np.sum(t * scipy.special.log_softmax(z, axis=1), axis=1))
+    assert L.softmax_cross_entropy(z, t) == pytest.approx(expected, rel=1e-13)
+
+
+def test_softmax_cross_entropy_with_two_classes_is_logit_bce(rng):
+    z = rng.normal(scale=4, size=(30, 2))
+    labels = rng.integers(0, 2, 30)
+    d = z[:, 1] - z[:, 0]
+    assert L.softmax_cross_entropy(z, labels) == pytest.approx(
+        L.binary_cross_entropy_with_logits(d, labels), rel=1e-12)
+    g = L.softmax_cross_entropy_gradient(z, labels)
+    gd = L.binary_cross_entropy_with_logits_gradient(d, labels)
+    np.testing.assert_allclose(g[:, 1], gd, rtol=1e-10, atol=1e-17)
+    np.testing.assert_allclose(g[:, 0], -gd, rtol=1e-10, atol=1e-17)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    z = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, -1000.0]])
+    # row 1: label 0 is certain (loss 0); row 2: two equal top scores (loss log 2)
+    assert L.softmax_cross_entropy(z, [0, 1]) == pytest.approx(math.log(2) / 2, rel=1e-14)
+    assert L.softmax_cross_entropy(z[:1], [2]) == pytest.approx(2000.0, rel=1e-14)
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(L.one_hot([2, 0, 1, 2]), np.eye(3)[[2, 0, 1, 2]])
+    np.testing.assert_array_equal(L.one_hot(np.array([0, 1]), n_classes=4), [[1, 0, 0, 0], [0, 1, 0, 0]])
+    np.testing.assert_array_equal(L.one_hot(np.array([1.0, 0.0])), [[0, 1], [1, 0]])
+
+
+# ---------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------
+logits = hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(-1000, 1000))
+
+
+@SETTINGS
+@given(logits, st.data())
+def test_logit_losses_finite_without_warnings(z, data):
+    y = data.draw(hnp.arrays(np.int64, z.shape, elements=st.integers(0, 1)))
+    Z = np.column_stack([z, -z, np.zeros_like(z)])
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        values = [
+            L.binary_cross_entropy_with_logits(z, y),
+            L.softmax_cross_entropy(Z, y),
+        ]
+        grads = [
+            L.binary_cross_entropy_with_logits_gradient(z, y),
+            L.softmax_cross_entropy_gradient(Z, y),
+        ]
+    assert all(np.isfinite(v) and v >= 0 for v in values)
+    assert all(np.all(np.isfinite(g)) for g in grads)
+
+
+@SETTINGS
+@given(hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(0, 1)), st.data())
+def test_bce_of_probabilities_finite_without_warnings(p, data):
+    y = data.draw(hnp.arrays(np.int64, p.shape, elements=st.integers(0, 1)))
+    with warnings.catch_warnings(), np.errstate(all="raise", under="ignore"):
+        warnings.simplefilter("error")
+        value = L.binary_cross_entropy(p, y)
+        grad = L.binary_cross_entropy_gradient(p, y)
+    assert np.isfinite(value) and value >= 0
+    assert np.all(np.isfinite(grad))
+
+
+# ---------------------------------------------------------------------------------------
+# purity and the table
+# ---------------------------------------------------------------------------------------
+def test_no_loss_modifies_its_arguments(rng):
+    p = rng.uniform(0.1, 0.9, (6, 1))
+    z = rng.normal(size=(6, 1))
+    y = rng.integers(0, 2, (6, 1)).astype(float)
+    Z = rng.normal(size=(6, 3))
+    labels = rng.integers(0, 3, 6)
+    onehot = np.eye(3)[labels]
+    keep = Unchanged(p=p, z=z, y=y, Z=Z, labels=labels, onehot=onehot)
+    calls = [
+        (L.mse, (z, y)), (L.mse_gradient, (z, y)),
+        (L.binary_cross_entropy, (p, y)), (L.binary_cross_entropy_gradient, (p, y)),
+        (L.binary_cross_entropy_with_logits, (z, y)),
+        (L.binary_cross_entropy_with_logits_gradient, (z, y)),
+        (L.softmax_cross_entropy, (Z, labels)), (L.softmax_cross_entropy_gradient, (Z, labels)),
+        (L.softmax_cross_entropy, (Z, onehot)), (L.softmax_cross_entropy_gradient, (Z, onehot)),
+        (L.one_hot, (labels,)),
+    ]
+    for f, args in calls:
+        out = f(*args)
+        keep.check(f.__name__)
+        np.testing.assert_array_equal(f(*[frozen(a) for a in args]), out)
+    # a gradient is a new array, never one of the arguments
+    g = L.mse_gradient(z, np.zeros_like(z))
+    assert not np.shares_memory(g, z)
+
+
+def test_loss_table():
+    assert set(L.LOSSES) == {"mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                             "softmax_cross_entropy"}
+    for name, entry in L.LOSSES.items():
+        assert entry.name == name
+        assert entry.function is getattr(L, name)
+        assert entry.gradient is getattr(L, f"{name}_gradient")
+        assert L.get_loss(name) is entry
+        assert L.get_loss(entry) is entry
+    assert L.get_loss("Binary-Cross-Entropy") is L.LOSSES["binary_cross_entropy"]
