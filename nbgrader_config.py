@@ -1,0 +1,113 @@
+"""nbgrader configuration of the course *Neural Networks: Part I* (course id ``nn-part1``).
+
+nbgrader reads this file when it runs in the directory that holds it (the course root).
+The folders, relative to the course root:
+
+=================  ===========================================================  =========
+folder             what                                                         in git
+=================  ===========================================================  =========
+``solutions/``     source notebooks: solutions, public and hidden tests         yes
+``exercises/``     what ``nbgrader generate_assignment`` makes from solutions/  yes
+``submitted/``     collected student submissions                                no
+``autograded/``    executed and graded submissions (they contain hidden tests)  no
+``feedback/``      HTML feedback for the students (hidden tests removed)        no
+``gradebook.db``   the SQLite gradebook                                         no
+``.exchange/``     the default exchange folder (see below)                      no
+=================  ===========================================================  =========
+
+Every option can also be set on the command line, for instance
+``nbgrader autograde 02-strawman --CourseDirectory.root=/tmp/course``.
+"""
+
+import os
+import re
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# ------------------------------------------------------------------ the course
+c.CourseDirectory.course_id = "nn-part1"
+c.CourseDirectory.root = ROOT
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+# left at nbgrader's defaults: submitted_directory = "submitted",
+# autograded_directory = "autograded", feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
+
+# ------------------------------------------------------- generating assignments
+# what a student sees in place of the solution code
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# ------------------------------------------------------------------ autograding
+# Per-cell timeout in seconds: an infinite loop in a student's function costs the points
+# of the test cell that called it, and the kernel is interrupted so that the next cells
+# (and the next students) still run.
+c.ExecutePreprocessor.timeout = 30
+c.Execute.timeout = 30
+c.Execute.interrupt_on_timeout = True
+# keep a student's runaway print loop from bloating the gradebook and the feedback
+c.LimitOutput.max_lines = 200
+
+
+# --------------------------------------------------------------------- feedback
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove the hidden tests, and the traceback lines that would quote them, from feedback.
+
+    The autograded notebooks hold the full test cells, hidden tests included. The
+    feedback a student receives keeps each test's message (``AssertionError: ...``),
+    which says what is wrong and which book section to read, but neither the code of
+    the hidden tests nor a traceback that quotes it.
+    """
+
+    begin = re.compile(r"^\s*### BEGIN HIDDEN TESTS")
+    end = re.compile(r"^\s*### END HIDDEN TESTS")
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or "BEGIN HIDDEN TESTS" not in cell.source:
+            return cell, resources
+        kept, hidden = [], False
+        for line in cell.source.splitlines():
+            if self.begin.match(line):
+                hidden = True
+                kept.append(line[: len(line) - len(line.lstrip())] + "# (hidden tests, run by the grader)")
+            elif self.end.match(line):
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+        cell.source = "\n".join(kept)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# --------------------------------------------------------------------- exchange
+# The exchange is the folder through which `nbgrader release_assignment`, `fetch_assignment`,
+# `submit`, `collect`, `release_feedback` and `fetch_feedback` pass files. nbgrader's
+# default, /usr/local/share/nbgrader/exchange, needs root to create; here it is the folder
+# named by the environment variable NBGRADER_EXCHANGE, or .exchange/ in the course root.
+# On a shared JupyterHub, point NBGRADER_EXCHANGE at a folder every user can write.
+# Left at nbgrader's defaults: Exchange.cache (the student's record of submissions,
+# $JUPYTER_DATA_DIR/nbgrader_cache), Exchange.path_includes_course = False (fetched
+# assignments land in ./<assignment>), ExchangeSubmit.add_random_string = True.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or os.path.join(ROOT, ".exchange")
+try:
+    os.makedirs(c.Exchange.root, exist_ok=True)  # nbgrader requires it to exist already
+except OSError:
+    pass  # nbgrader's exchange commands then say that the folder is not writable
+
+# ---------------------------------------------------------------- LMS downloads
+# `make zip-collect ZIP_DIR=...`: files downloaded from a learning-management system,
+# in ZIP_DIR/<assignment>/archive/, loose or in zip files, named
+# <student_id>_<notebook>.ipynb (for instance alice_strawman.ipynb); the student id has
+# no underscore.
+c.ZipCollectApp.archive_directory = "archive"
+c.ZipCollectApp.extracted_directory = "extracted"
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\.ipynb)$"

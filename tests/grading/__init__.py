@@ -1,0 +1,1 @@
+"""Helpers that grade homework submissions with the real nbgrader (see ``harness.py``)."""
