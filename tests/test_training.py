@@ -1,0 +1,359 @@
+"""fit: learning XOR, the moons and km -> miles; early stopping; seeds and reshuffling.
+
+Every training run here is small (a few hundred samples at most) so the file runs in
+a few seconds; the numbers of epochs were chosen so that each run finishes well inside
+its target, not tuned to the last digit.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from conftest import Unchanged, frozen
+from nnlib import data, losses, metrics
+from nnlib.data import KM_TO_MILES
+from nnlib.layers import Dense
+from nnlib.network import Sequential, mlp
+from nnlib.optim import SGD
+from nnlib.training import History, evaluate, fit, minibatches, train_validation_split
+
+
+# ---------------------------------------------------------------------------------------
+# learning
+# ---------------------------------------------------------------------------------------
+def test_mlp_learns_xor():
+    X, y = data.xor(4, noise=0.0)
+    net = mlp([2, 8, 1], "tanh", seed=0)
+    history = fit(net, "binary_cross_entropy_with_logits", X, y, epochs=500, batch_size=4, eta=0.5, seed=0)
+    assert metrics.accuracy((net.predict(X)[:, 0] > 0).astype(int), y) == 1.0
+    assert history.train_loss[-1] < 0.1 * history.train_loss[0]
+
+
+def test_mlp_learns_the_moons_on_held_out_data():
+    X, y = data.two_moons(300, noise=0.15, seed=1)
+    X_test, y_test = data.two_moons(1000, noise=0.15, seed=2)
+    net = mlp([2, 16, 16, 1], "tanh", seed=0)
+    fit(net, "binary_cross_entropy_with_logits", X, y, epochs=150, batch_size=16, eta=0.1, seed=0)
+    y_pred = (net.predict(X_test)[:, 0] > 0).astype(int)
+    assert metrics.accuracy(y_pred, y_test) >= 0.95
+
+
+def test_mlp_learns_the_moons_with_a_sigmoid_output():
+    X, y = data.two_moons(300, noise=0.1, seed=3)
+    X_test, y_test = data.two_moons(1000, noise=0.1, seed=4)
+    net = mlp([2, 16, 16, 1], "tanh", "sigmoid", seed=1)
+    fit(net, "binary_cross_entropy", X, y, epochs=150, batch_size=16, eta=0.1, seed=1)
+    assert metrics.accuracy((net.predict(X_test)[:, 0] > 0.5).astype(int), y_test) >= 0.95
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_km_to_miles_recovers_the_conversion_factor(wrap):
+    km, miles = data.km_to_miles(50, noise=0.5, seed=0)
+    layer = Dense(1, 1, bias=False, seed=0)
+    model = Sequential([layer]) if wrap else layer
+    # inputs up to 100 km: the curvature mean(km^2) ~ 3300, so eta must stay below 2/3300
+    fit(model, "mse", km[:, None], miles, epochs=30, batch_size=10, eta=1e-4, seed=0)
+    assert layer.A[0, 0] == pytest.approx(KM_TO_MILES, rel=0.01)
+
+
+def test_momentum_optimizer():
+    km, miles = data.km_to_miles(50, noise=0.0, seed=1)
+    layer = Dense(1, 1, bias=False, init="zeros")
+    fit(layer, "mse", km[:, None] / 100, miles / 100, epochs=200, batch_size=50,
+        optimizer=SGD(eta=1.0, momentum=0.5), seed=0)
+    assert layer.A[0, 0] == pytest.approx(KM_TO_MILES, rel=1e-6)
+
+
+def test_full_batch_gradient_descent_on_a_quadratic_decreases_the_loss():
+    X, y = data.nonlinear_1d(40, seed=0)
+    net = Sequential([Dense(1, 1, seed=0)])
+    history = fit(net, "mse", X, y, epochs=50, batch_size=40, eta=0.05, shuffle=False)
+    assert np.all(np.diff(history.train_loss) < 0)
+
+
+def test_train_loss_of_the_first_full_batch_epoch_is_the_initial_loss():
+    X, y = data.two_moons(60, seed=0)
+    net = mlp([2, 5, 1], "tanh", seed=0)
+    initial = evaluate(net, "binary_cross_entropy_with_logits", X, y)
+    history = fit(net, "binary_cross_entropy_with_logits", X, y, epochs=1, batch_size=60, eta=0.1)
+    assert history.train_loss[0] == pytest.approx(initial, rel=1e-14)
+
+
+# ---------------------------------------------------------------------------------------
+# early stopping
+# ---------------------------------------------------------------------------------------
+def test_early_stopping_on_a_validation_set_that_disagrees():
+    """Train w x on y = x, validate on y = x / 2.
+
+    Full-batch gradient descent from w = 0 with eta * mean(x^2) = 0.1 gives
+    w_t = 1 - 0.9^t, increasing monotonically towards 1, and the validation loss
+    1/2 mean(x_val^2) (w_t - 1/2)^2 falls until w_t passes 1/2 and then rises for ever:
+    the best epoch is the t closest to 1/2 (t = 7: 0.5217), computed here independently.
+    """
+    x = np.linspace(0.5, 1.5, 11)
+    x_val = np.linspace(0.2, 2.0, 7)
+    eta = 0.1 / np.mean(x ** 2)
+    t = np.arange(1, 40)
+    w_t = 1 - (1 - eta * np.mean(x ** 2)) ** t
+    best = int(t[np.argmin(np.abs(w_t - 0.5))])
+    assert best == 7
+    patience = 4
+
+    layer = Dense(1, 1, bias=False, init="zeros")
+    history = fit(layer, "mse", x[:, None], x, epochs=100, batch_size=x.size, eta=eta, shuffle=False,
+                  validation_data=(x_val[:, None], 0.5 * x_val), patience=patience)
+    assert history.best_epoch == best
+    assert history.stopped_epoch == best + patience
+    assert history.early_stopped and history.restored_best
+    assert len(history.train_loss) == len(history.val_loss) == best + patience
+    expected_val = 0.5 * np.mean(x_val ** 2) * (w_t[:best + patience] - 0.5) ** 2
+    np.testing.assert_allclose(history.val_loss, expected_val, rtol=1e-9)
+    assert layer.A[0, 0] == pytest.approx(w_t[best - 1], rel=1e-12)
+
+
+def _overfitting_run(patience=20, epochs=3000, **kwargs):
+    X, y = data.nonlinear_1d(12, noise=0.6, seed=0)           # a tiny noisy training set
+    X_val, y_val = data.nonlinear_1d(200, noise=0.0, seed=100)
+    net = mlp([1, 32, 32, 1], "tanh", seed=0)                  # a big network
+    history = fit(net, "mse", X, y, epochs=epochs, batch_size=4, eta=0.05,
+                  validation_data=(X_val, y_val), patience=patience, seed=0, **kwargs)
+    return net, history, (X, y, X_val, y_val)
+
+
+def test_early_stopping_restores_the_best_weights():
+    net, history, (X, y, X_val, y_val) = _overfitting_run()
+    best, patience = history.best_epoch, 20
+    assert history.early_stopped
+    assert history.stopped_epoch == best + patience < 3000
+    assert best > 1
+    # the training loss kept falling while the validation loss did not: overfitting
+    assert history.train_loss[-1] < history.train_loss[best - 1]
+    assert history.val_loss[best - 1] == min(history.val_loss)
+    assert all(v >= history.val_loss[best - 1] for v in history.val_loss[best:])
+    # the weights after fit are those of the best epoch ...
+    assert evaluate(net, "mse", X_val, y_val) == history.val_loss[best - 1]
+    # ... bit for bit the weights of a run that simply stops there
+    twin = mlp([1, 32, 32, 1], "tanh", seed=0)
+    fit(twin, "mse", X, y, epochs=best, batch_size=4, eta=0.05, seed=0)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_without_restore_best_the_last_weights_stay():
+    net, history, (_, _, X_val, y_val) = _overfitting_run(restore_best=False)
+    assert not history.restored_best
+    assert evaluate(net, "mse", X_val, y_val) == history.val_loss[-1]
+    assert history.val_loss[-1] > history.val_loss[history.best_epoch - 1]
+
+
+def test_restore_best_without_patience_runs_every_epoch():
+    net, history, (_, _, X_val, y_val) = _overfitting_run(patience=None, epochs=60)
+    assert history.stopped_epoch == 60 and not history.early_stopped
+    assert history.best_epoch < 60 and history.restored_best
+    assert evaluate(net, "mse", X_val, y_val) == min(history.val_loss)
+
+
+def test_min_delta_counts_small_improvements_as_none():
+    x = np.linspace(0.5, 1.5, 11)
+    # validation = training: the loss falls every epoch, by less and less
+    kwargs = dict(epochs=200, batch_size=11, eta=0.05, shuffle=False,
+                  validation_data=(x[:, None], x), patience=3)
+    h0 = fit(Dense(1, 1, bias=False, init="zeros"), "mse", x[:, None], x, **kwargs)
+    h1 = fit(Dense(1, 1, bias=False, init="zeros"), "mse", x[:, None], x, min_delta=1e-4, **kwargs)
+    assert not h0.early_stopped and h0.stopped_epoch == 200
+    assert h1.early_stopped and h1.stopped_epoch == h1.best_epoch + 3 < 200
+    improvements = -np.diff(h1.val_loss)
+    assert np.all(improvements > 0)                     # it still improved, but too little
+    assert np.all(improvements[-3:] <= 1e-4)
+
+
+def test_validation_fraction_holds_out_a_seeded_share():
+    X, y = data.two_moons(100, seed=0)
+    runs = [fit(mlp([2, 4, 1], "tanh", seed=0), "binary_cross_entropy_with_logits", X, y,
+                epochs=3, eta=0.1, validation_fraction=0.2, seed=s) for s in (5, 5, 6)]
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+    assert len(runs[0].val_loss) == 3
+    # the split is the one train_validation_split makes with the same generator
+    X_tr, X_val, y_tr, y_val = train_validation_split(X, y, 0.2, np.random.default_rng(5))
+    assert X_val.shape == (20, 2) and X_tr.shape == (80, 2)
+
+
+# ---------------------------------------------------------------------------------------
+# seeds, reshuffling, batches
+# ---------------------------------------------------------------------------------------
+def _run(seed, shuffle=True):
+    X, y = data.two_moons(80, noise=0.2, seed=0)
+    X_val, y_val = data.two_moons(40, noise=0.2, seed=1)
+    net = mlp([2, 8, 1], "relu", seed=0)
+    history = fit(net, "binary_cross_entropy_with_logits", X, y, epochs=15, batch_size=8, eta=0.2,
+                  validation_data=(X_val, y_val), seed=seed, shuffle=shuffle)
+    return net, history
+
+
+def test_same_seed_same_history_and_weights_bit_for_bit():
+    net1, h1 = _run(7)
+    net2, h2 = _run(7)
+    assert h1 == h2
+    assert h1.train_loss == h2.train_loss and h1.val_loss == h2.val_loss
+    for p, q in zip(net1.parameters(), net2.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_different_seed_different_history():
+    _, h1 = _run(7)
+    _, h2 = _run(8)
+    assert h1.train_loss != h2.train_loss
+    assert h1.val_loss != h2.val_loss
+
+
+def test_without_shuffle_the_seed_does_not_matter():
+    _, h1 = _run(7, shuffle=False)
+    _, h2 = _run(8, shuffle=False)
+    assert h1 == h2
+
+
+def _spy(model):
+    """Record the rows of every minibatch the model is trained on."""
+    batches = []
+    inner = model.loss_and_backward
+
+    def loss_and_backward(X, y, loss):
+        batches.append(np.array(X[:, 0], copy=True))
+        return inner(X, y, loss)
+
+    model.loss_and_backward = loss_and_backward
+    return batches
+
+
+def _labelled_rows(n):
+    """Column 0 is the row number, so a minibatch tells which samples it holds."""
+    X = np.column_stack([np.arange(n, dtype=float), np.zeros(n)])
+    return X, (np.arange(n) % 2)
+
+
+def test_each_epoch_reshuffles_and_visits_every_sample_once():
+    n, batch, epochs = 23, 5, 4
+    X, y = _labelled_rows(n)
+    net = mlp([2, 3, 1], "tanh", seed=0)
+    batches = _spy(net)
+    fit(net, "binary_cross_entropy_with_logits", X / n, y, epochs=epochs, batch_size=batch, eta=0.01)
+    per_epoch = math.ceil(n / batch)
+    assert len(batches) == epochs * per_epoch
+    orders = []
+    for e in range(epochs):
+        chunk = batches[e * per_epoch:(e + 1) * per_epoch]
+        assert [len(b) for b in chunk] == [5, 5, 5, 5, 3]
+        order = np.rint(np.concatenate(chunk) * n).astype(int)
+        assert sorted(order) == list(range(n))        # a permutation of the samples
+        orders.append(tuple(order))
+    assert len(set(orders)) == epochs                  # a new order every epoch
+    assert tuple(range(n)) not in orders
+
+
+def test_without_shuffle_the_order_is_natural():
+    n = 12
+    X, y = _labelled_rows(n)
+    net = mlp([2, 3, 1], "tanh", seed=0)
+    batches = _spy(net)
+    fit(net, "binary_cross_entropy_with_logits", X / n, y, epochs=3, batch_size=5, eta=0.01, shuffle=False)
+    order = np.rint(np.concatenate(batches) * n).astype(int)
+    np.testing.assert_array_equal(order, np.tile(np.arange(n), 3))
+
+
+def test_one_vectorised_call_per_minibatch():
+    """No per-sample loop: with batch_size = N each epoch is one call on all N rows."""
+    X, y = data.two_moons(500, seed=0)
+    net = mlp([2, 4, 1], "tanh", seed=0)
+    batches = _spy(net)
+    fit(net, "binary_cross_entropy_with_logits", X, y, epochs=3, batch_size=500, eta=0.1)
+    assert [len(b) for b in batches] == [500, 500, 500]
+
+
+def test_minibatches_partition_the_indices():
+    parts = list(minibatches(10, 4))
+    assert [p.tolist() for p in parts] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    shuffled = list(minibatches(10, 4, np.random.default_rng(0)))
+    assert sorted(np.concatenate(shuffled).tolist()) == list(range(10))
+    assert np.concatenate(shuffled).tolist() != list(range(10))
+
+
+def test_train_validation_split():
+    X = np.arange(40).reshape(20, 2)
+    y = np.arange(20)
+    X_tr, X_val, y_tr, y_val = train_validation_split(X, y, 0.25, seed=3)
+    assert X_val.shape == (5, 2) and X_tr.shape == (15, 2)
+    np.testing.assert_array_equal(X_tr[:, 0] // 2, y_tr)    # rows stay with their labels
+    np.testing.assert_array_equal(X_val[:, 0] // 2, y_val)
+    assert sorted(np.r_[y_tr, y_val].tolist()) == list(range(20))
+    again = train_validation_split(X, y, 0.25, seed=3)
+    np.testing.assert_array_equal(again[3], y_val)
+    assert not np.array_equal(train_validation_split(X, y, 0.25, seed=4)[3], y_val)
+    # np.float32 is a number between 0 and 1 like any other
+    assert train_validation_split(X, y, np.float32(0.25), seed=3)[1].shape == (5, 2)
+
+
+# ---------------------------------------------------------------------------------------
+# history, purity, divergence
+# ---------------------------------------------------------------------------------------
+def test_history_without_validation():
+    X, y = data.two_moons(40, seed=0)
+    history = fit(mlp([2, 3, 1], "tanh", seed=0), "binary_cross_entropy_with_logits", X, y,
+                  epochs=6, eta=0.1)
+    assert isinstance(history, History)
+    assert len(history.train_loss) == 6 and history.val_loss == []
+    assert history.best_epoch is None and history.stopped_epoch == 6
+    assert not history.early_stopped and not history.restored_best
+    np.testing.assert_array_equal(history.epochs, np.arange(1, 7))
+
+
+def test_fit_leaves_its_data_alone():
+    X, y = data.two_moons(50, seed=0)
+    X_val, y_val = data.two_moons(20, seed=1)
+    keep = Unchanged(X=X, y=y, X_val=X_val, y_val=y_val)
+    h1 = fit(mlp([2, 4, 1], "tanh", seed=0), "binary_cross_entropy_with_logits", X, y,
+             epochs=3, eta=0.1, validation_data=(X_val, y_val))
+    keep.check("fit")
+    h2 = fit(mlp([2, 4, 1], "tanh", seed=0), "binary_cross_entropy_with_logits", frozen(X), frozen(y),
+             epochs=3, eta=0.1, validation_data=(frozen(X_val), frozen(y_val)))
+    assert h1 == h2
+    Xi = np.arange(20).reshape(10, 2)           # integers are converted, not overwritten
+    keep_i = Unchanged(Xi=Xi)
+    fit(mlp([2, 2, 1], seed=0), "mse", Xi, np.ones(10), epochs=2, eta=0.001)
+    keep_i.check("fit")
+
+
+def test_evaluate_does_not_change_the_model():
+    X, y = data.two_moons(30, seed=0)
+    net = mlp([2, 4, 1], "tanh", seed=0)
+    before = net.get_weights()
+    value = evaluate(net, "binary_cross_entropy_with_logits", X, y)
+    assert value == pytest.approx(losses.binary_cross_entropy_with_logits(net.predict(X), y[:, None]))
+    for p, q in zip(net.parameters(), before):
+        np.testing.assert_array_equal(p, q)
+
+
+DIVERGING = {
+    # loss: (hidden activation, output activation, output width, eta)
+    "mse": ("relu", "identity", 1, 1e10),
+    "binary_cross_entropy": ("relu", "sigmoid", 1, 1e200),
+    "binary_cross_entropy_with_logits": ("identity", "identity", 1, 1e3),
+    "softmax_cross_entropy": ("leaky_relu", "identity", 2, 1e3),
+}
+
+
+@pytest.mark.parametrize("loss", list(DIVERGING))
+def test_a_diverging_run_raises_floating_point_error(loss):
+    hidden, out, width, eta = DIVERGING[loss]
+    X, y = data.two_moons(100, noise=0.1, seed=0)
+    net = mlp([2, 8, 8, width], hidden, out, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # overflow on the way there
+        with pytest.raises(FloatingPointError, match=r"in epoch \d+.*eta") as info:
+            fit(net, loss, X, y, epochs=30, batch_size=10, eta=eta)
+    assert f"eta (now {eta})" in str(info.value)
+    epoch = int(str(info.value).split("in epoch ")[1].split(":")[0].split(";")[0])
+    assert 1 <= epoch <= 30
