@@ -56,6 +56,7 @@ install: $(STAMP) ## create .venv and install the project (only when pyproject.t
 book: $(STAMP) ## build the book into _build/html and open it
 	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
 	@test -f $(HTML_DIR)/index.html || { echo "error: $(HTML_DIR)/index.html was not built" >&2; exit 1; }
+	@touch $(BOOK_STAMP)
 	@echo
 	@echo "The book is at $(abspath $(HTML_DIR))/index.html"
 	@if [ -z "$${CI:-}" ] && { [ -n "$${DISPLAY:-}" ] || [ -n "$${WAYLAND_DISPLAY:-}" ] || [ "$$(uname -s)" = Darwin ]; }; then \
@@ -64,7 +65,13 @@ book: $(STAMP) ## build the book into _build/html and open it
 
 # --- tests --------------------------------------------------------------------------
 
-test: $(STAMP) ## run the test suite (pytest, testpaths = tests)
+# The book tests check _build/html, so `make test` first builds the book when it is missing
+# or older than a source (CI=1: do not open a browser window).
+BOOK_STAMP := $(BUILD_DIR)/.book-built
+$(BOOK_STAMP): _config.yml _toc.yml $(wildcard book/* book/*/*) $(wildcard nnlib/*.py) $(STAMP)
+	CI=1 $(MAKE) --no-print-directory book
+
+test: $(STAMP) $(BOOK_STAMP) ## run the test suite (pytest, testpaths = tests); builds the book first if needed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --- benchmarks ---------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""The content of the built book: executed chapters, figures, alt text, structure, no copies of nnlib.
+
+Reads what `make book` wrote: the executed notebooks in _build/jupyter_execute (myst-nb
+writes one per notebook page, outputs included, from its execution cache) and the HTML in
+_build/html. Every page comes from _toc.yml, so a new chapter is checked without changes
+here. A missing or outdated build fails and says to run `make book`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+import nnlib
+from book_helpers import ROOT, heading_text, require_current, toc_docs
+
+DOCS = toc_docs()
+NOTEBOOKS = [doc for doc in DOCS if doc.source.is_file() and doc.is_notebook]
+CHAPTERS = [doc for doc in DOCS if doc.is_taught_chapter]  # chapters 1-8
+
+# what a notebook may not print on stderr: a traceback, an exception, a warning (from
+# matplotlib's fonts as much as from nnlib: the reader sees them all)
+STDERR_PROBLEM = re.compile(r"Traceback|Error|Warning|warning:|error:")
+FIGURE_TYPES = ("image/png", "image/svg+xml")
+
+
+def _source_notebook(doc) -> nbformat.NotebookNode:
+    if doc.source.suffix == ".ipynb":
+        return nbformat.read(doc.source, as_version=4)
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    return read_myst_markdown_notebook(doc.source.read_text(encoding="utf-8"))
+
+
+def _code_cells(nb) -> list[nbformat.NotebookNode]:
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _executed(doc) -> nbformat.NotebookNode:
+    """The executed notebook of a page, checked to be the current version of its source."""
+    require_current(doc)
+    path = doc.executed
+    assert path.is_file(), (
+        f"{doc} was not executed: {path.relative_to(ROOT)} is missing. Run `make book` "
+        "(after `make clean` if _build is left over from an older build)."
+    )
+    executed = nbformat.read(path, as_version=4)
+    current = [cell.source for cell in _code_cells(_source_notebook(doc))]
+    assert [cell.source for cell in _code_cells(executed)] == current, (
+        f"{path.relative_to(ROOT)} does not have the code of {doc.source.relative_to(ROOT)}: "
+        "the book is out of date. Run `make book`."
+    )
+    return executed
+
+
+def _html(doc) -> BeautifulSoup:
+    require_current(doc)
+    soup = BeautifulSoup(doc.html.read_text(encoding="utf-8"), "html.parser")
+    for permalink in soup.select("a.headerlink"):
+        permalink.decompose()
+    return soup
+
+
+def _article(doc):
+    soup = _html(doc)
+    article = soup.select_one("article.bd-article") or soup.select_one("main") or soup.body
+    assert article is not None, f"{doc.html.relative_to(ROOT)} has no article"
+    return article
+
+
+# --- execution ----------------------------------------------------------------------------
+
+
+def test_every_chapter_is_executed():
+    """Each numbered chapter is a notebook page, so its code runs when the book is built."""
+    not_notebooks = [str(doc) for doc in DOCS if doc.chapter is not None and doc not in NOTEBOOKS]
+    assert not not_notebooks, (
+        f"{not_notebooks} are not notebooks (MyST Markdown needs the jupytext/kernelspec "
+        "front matter), so their code is not run"
+    )
+
+
+@pytest.mark.parametrize("doc", NOTEBOOKS, ids=str)
+def test_every_code_cell_ran(doc):
+    executed = _executed(doc)
+    not_run = [
+        f"cell {i} ({cell.source.strip().splitlines()[0][:60]!r})"
+        for i, cell in enumerate(_code_cells(executed), start=1)
+        if cell.source.strip() and cell.get("execution_count") is None
+    ]
+    assert not not_run, f"{doc}: code cells that were not executed: {not_run}"
+
+
+@pytest.mark.parametrize("doc", NOTEBOOKS, ids=str)
+def test_no_error_or_warning_output(doc):
+    """No exception in an output, nothing on stderr that reports an error or a warning."""
+    problems = []
+    for i, cell in enumerate(_code_cells(_executed(doc)), start=1):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                problems.append(f"cell {i} raised {output.ename}: {output.evalue}")
+            elif output.output_type == "stream" and output.name == "stderr":
+                if STDERR_PROBLEM.search(output.text):
+                    problems.append(f"cell {i} wrote to stderr: {output.text.strip()[:300]!r}")
+    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("doc", CHAPTERS, ids=str)
+def test_chapter_has_a_figure(doc):
+    figures = [
+        output
+        for cell in _code_cells(_executed(doc))
+        for output in cell.get("outputs", [])
+        if output.output_type in ("display_data", "execute_result")
+        and any(kind in output.get("data", {}) for kind in FIGURE_TYPES)
+    ]
+    assert figures, f"{doc} has no figure output ({' or '.join(FIGURE_TYPES)}) from a code cell"
+
+
+# --- the HTML ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=str)
+def test_every_image_has_alt_text(doc):
+    """docutils uses an image's path as its alt text when none is given: that counts as none."""
+    problems = []
+    for img in _article(doc).find_all("img"):
+        src, alt = img.get("src", ""), (img.get("alt") or "").strip()
+        if not alt:
+            problems.append(f"<img src={src!r}> has no alt text")
+        elif re.search(r"\.(png|jpe?g|gif|svg|webp|pdf)$", alt, re.I) or alt == src:
+            problems.append(
+                f"<img src={src!r}> has its file name as alt text; a figure from a code cell "
+                "needs `mystnb: image: alt: ...` in the cell's metadata"
+            )
+    assert not problems, f"{doc.html.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
+
+
+def _first_block_title(article) -> str | None:
+    """The title of the first section heading or admonition after the page title."""
+    h1 = article.find("h1")
+    for element in (h1.find_all_next() if h1 else article.find_all(True)):
+        if element.name == "h2" or "admonition-title" in (element.get("class") or []):
+            return heading_text(element.get_text(" ", strip=True))
+    return None
+
+
+@pytest.mark.parametrize("doc", CHAPTERS, ids=str)
+def test_chapter_opens_with_learning_goals(doc):
+    article = _article(doc)
+    title = _first_block_title(article)
+    assert title is not None and title.lower() == "learning goals", (
+        f"{doc}: the first section or admonition after the title is {title!r}, "
+        "not 'Learning goals'"
+    )
+    heading = next(
+        e for e in article.find("h1").find_all_next()
+        if e.name == "h2" or "admonition-title" in (e.get("class") or [])
+    )
+    block = heading.parent
+    assert block.find("li"), f"{doc}: the learning goals are not a list"
+
+
+def _last_section(doc):
+    article = _article(doc)
+    h2s = article.find_all("h2")
+    assert h2s, f"{doc} has no sections"
+    return h2s[-1], h2s[-1].find_parent("section")
+
+
+@pytest.mark.parametrize("doc", CHAPTERS, ids=str)
+def test_chapter_ends_with_check_your_understanding(doc):
+    heading, section = _last_section(doc)
+    title = heading_text(heading.get_text(" ", strip=True))
+    assert title.lower() == "check your understanding", (
+        f"{doc}: the last section is {title!r}, not 'Check your understanding'"
+    )
+    exercises = section.select(".exercise") or section.find_all("li")
+    assert exercises, f"{doc}: 'Check your understanding' has no exercises"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS, ids=str)
+def test_chapter_links_its_homework(doc):
+    """'Check your understanding' names the chapter's homework folder exercises/NN-topic/."""
+    _, section = _last_section(doc)
+    text = section.get_text(" ") + " " + " ".join(a.get("href", "") for a in section.find_all("a"))
+    folders = set(re.findall(rf"exercises/({doc.chapter:02d}-[\w-]+)", text))
+    assert folders, (
+        f"{doc}: 'Check your understanding' does not point to the homework folder "
+        f"exercises/{doc.chapter:02d}-.../"
+    )
+    missing = [f"exercises/{name}" for name in sorted(folders) if not (ROOT / "exercises" / name).is_dir()]
+    assert not missing, f"{doc} points to homework that does not exist: {missing}"
+
+
+# --- the book uses nnlib, it does not copy it -------------------------------------------------
+
+
+def _nnlib_public_names() -> dict[str, str]:
+    """Every public function and class of nnlib: name -> where it lives."""
+    names = {}
+    for module_info in pkgutil.iter_modules(nnlib.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"nnlib.{module_info.name}")
+        public = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
+        for name in public:
+            obj = getattr(module, name, None)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__.startswith("nnlib"):
+                names.setdefault(name, f"{obj.__module__}.{name}")
+    return names
+
+
+NNLIB_NAMES = _nnlib_public_names()
+DEFINITION = re.compile(r"^\s*(?:async\s+def|def|class)\s+(\w+)|^\s*(\w+)\s*=\s*lambda\b", re.M)
+
+
+def test_nnlib_names_are_found():
+    for name in ("sigmoid", "relu", "softmax", "mse", "perceptron_update", "Dense"):
+        assert name in NNLIB_NAMES
+
+
+@pytest.mark.parametrize("doc", [d for d in NOTEBOOKS if d.source.suffix == ".md"], ids=str)
+def test_book_does_not_reimplement_nnlib(doc):
+    """A code cell that defines a function or class nnlib already has should import it."""
+    copies = []
+    for i, cell in enumerate(_code_cells(_source_notebook(doc)), start=1):
+        for match in DEFINITION.finditer(cell.source):
+            name = match.group(1) or match.group(2)
+            if name in NNLIB_NAMES:
+                copies.append(f"code cell {i} defines {name!r}: use {NNLIB_NAMES[name]}")
+    assert not copies, f"{doc.source.relative_to(ROOT)} re-implements nnlib:\n  " + "\n  ".join(copies)
