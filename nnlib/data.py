@@ -4,19 +4,19 @@ Every generator takes ``seed`` (None, an int or a ``numpy.random.Generator``)
 and returns NumPy arrays; the same seed gives the same data, on any machine,
 with no download. Inputs ``X`` have one sample per row.
 
-=========================  ======================================  ==========
-generator                  what                                    chapter
-=========================  ======================================  ==========
-:func:`km_to_miles`        (km, miles) pairs with noise            2
-:func:`linearly_separable` two classes with a known margin         4
-:func:`xor`                the XOR problem, with noise             3, 4, 7
-:func:`two_moons`          two interleaved half circles            7, 8
-:func:`circles`            a disc inside a ring                    1, 8
-:func:`blobs`              Gaussian clusters                       1
-:func:`calibration`        detector response vs. true energy       1
-:func:`nonlinear_1d`       a 1-D curve for universal approximation 1, 8
-:func:`signal_background`  toy collider signal vs. background      1, 8
-=========================  ======================================  ==========
+==========================  =======================================  =======
+generator                   what                                     chapter
+==========================  =======================================  =======
+:func:`km_to_miles`         (km, miles) pairs with noise             2
+:func:`linearly_separable`  two classes with a known margin          4
+:func:`xor`                 the XOR problem, with noise              3, 4, 7
+:func:`two_moons`           two interleaved half circles             7, 8
+:func:`circles`             a disc inside a ring                     1, 8
+:func:`blobs`               Gaussian clusters                        1
+:func:`calibration`         detector response vs. true energy        1
+:func:`nonlinear_1d`        a 1-D curve for universal approximation  1, 8
+:func:`signal_background`   toy collider signal vs. background       1, 8
+==========================  =======================================  =======
 """
 
 from __future__ import annotations

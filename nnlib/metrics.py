@@ -80,7 +80,8 @@ def auc(fpr, tpr) -> float:
 
     Returns
     -------
-    float; 0.5 for a random score, 1 for a perfect one.
+    float
+        0.5 for a random score, 1 for a perfect one.
     """
     fpr = as_float_array(fpr, "fpr", ndim=1)
     tpr = as_float_array(tpr, "tpr", ndim=1)

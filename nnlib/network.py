@@ -178,7 +178,7 @@ def mlp(sizes: Sequence[int], activation="relu", output_activation="identity", *
         logit-based loss (``binary_cross_entropy_with_logits``,
         ``softmax_cross_entropy``).
     init : str, optional
-        Passed to every :class:`Dense`.
+        Passed to every :class:`~nnlib.layers.Dense`.
     seed : None, int or numpy.random.Generator
         One generator is drawn from for all layers, so the network is
         reproducible from a single seed.

@@ -132,11 +132,11 @@ class McCullochPitts:
 
 
 AND = McCullochPitts(threshold=2, n_inputs=2)
-"""Two-input AND: fires only when both inputs are active."""
+"""Two-input AND, which fires only when both inputs are active."""
 OR = McCullochPitts(threshold=1, n_inputs=2)
-"""Two-input OR: fires when at least one input is active."""
+"""Two-input OR, which fires when at least one input is active."""
 NOT = McCullochPitts(threshold=0, n_inputs=1, inhibitory=[0])
-"""NOT: fires when its single (inhibitory) input is silent."""
+"""NOT, which fires when its single (inhibitory) input is silent."""
 
 
 def xor(x) -> np.ndarray:

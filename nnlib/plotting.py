@@ -58,7 +58,8 @@ def plot_decision_boundary(ax, predict, X, y, *, resolution: int = 200, padding:
 
     Returns
     -------
-    The Axes.
+    matplotlib Axes
+        ``ax``, with the plot drawn on it.
     """
     X = np.asarray(X, dtype=float)
     y = np.ravel(y)
