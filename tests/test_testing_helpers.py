@@ -1,0 +1,130 @@
+"""nnlib.testing: the messages students see when a homework test fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnlib import activations
+from nnlib.activations import sigmoid as imported_earlier
+from nnlib.testing import check_close, check_raises, check_shape, check_true, forbid_calls
+
+
+def _message(func, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        func(*args, **kwargs)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------------------------------
+# check_close
+# ---------------------------------------------------------------------------------------
+def test_check_close_passes_close_values():
+    check_close(0.25 + 1e-9, 0.25, what="x")
+    check_close([1.0, 2.0], np.array([1.0, 2.0 + 1e-8]), what="x")
+    check_close(np.array([np.nan, 1.0]), [np.nan, 1.0], what="x")     # NaN expected, NaN got
+    check_close(1.1, 1.0, what="x", rtol=0.2)
+
+
+def test_check_close_scalar_message_names_quantity_expected_and_got():
+    msg = _message(check_close, 0.5, 0.25, what="sigmoid_derivative(0)", read="Chapter 5, 'Sigmoid'")
+    assert msg == "sigmoid_derivative(0) should be 0.25, got 0.5. Read: Chapter 5, 'Sigmoid'."
+
+
+def test_check_close_array_message_quotes_the_first_wrong_input():
+    z = np.array([-1.0, 0.0, 1.0])
+    got = np.array([0.2689, 0.4, 0.7311])
+    msg = _message(check_close, got, [0.2689, 0.5, 0.7311], what="sigmoid(z)", inputs=z, rtol=1e-3)
+    assert "sigmoid(z)" in msg
+    assert "at input 0" in msg and "expected 0.5" in msg and "got 0.4" in msg
+    assert "1 of 3 entries wrong" in msg
+    assert "Read:" not in msg
+
+
+def test_check_close_array_message_without_inputs_gives_the_index():
+    msg = _message(check_close, [[1.0, 2.0], [3.0, 5.0]], [[1.0, 2.0], [3.0, 4.0]], what="A")
+    assert "A is wrong at index (1, 1): expected 4, got 5" in msg
+    msg = _message(check_close, [1.0, 7.0, 9.0], [1.0, 2.0, 3.0], what="h")
+    assert "at index 1: expected 2, got 7 (2 of 3 entries wrong)" in msg
+
+
+def test_check_close_shape_none_nan_and_type_messages():
+    assert "x should have shape (3,), got shape (2,)" in _message(check_close, [1.0, 2.0], [1.0, 2.0, 3.0], what="x")
+    assert "forget a return statement" in _message(check_close, None, 1.0, what="relu(z)")
+    msg = _message(check_close, [np.inf, 1.0], [1.0, 1.0], what="softmax(z)")
+    assert "softmax(z) contains 1 NaN or infinite value(s)" in msg and "overflow" in msg
+    assert "should be numeric, got str" in _message(check_close, "abc", 1.0, what="loss")
+
+
+# ---------------------------------------------------------------------------------------
+# check_shape, check_raises, check_true
+# ---------------------------------------------------------------------------------------
+def test_check_shape():
+    check_shape(np.zeros((2, 3)), (2, 3), what="H")
+    msg = _message(check_shape, np.zeros((3, 2)), (2, 3), what="H", read="Chapter 7")
+    assert "H should have shape (2, 3), got shape (3, 2)" in msg and "Read: Chapter 7" in msg
+    assert "returned None" in _message(check_shape, None, (1,), what="forward(X)")
+
+
+def test_check_raises():
+    check_raises(lambda: int("x"), ValueError, what="int('x')")
+    msg = _message(check_raises, lambda: None, ValueError, what="mse with mismatched shapes")
+    assert "mse with mismatched shapes should raise ValueError" in msg and "did not raise" in msg
+    msg = _message(check_raises, lambda: [][1], ValueError, what="f()")
+    assert "f() should raise ValueError" in msg and "IndexError: list index out of range" in msg
+    with pytest.raises(AssertionError):          # a subclass of the wrong kind is not enough
+        check_raises(lambda: int("x"), TypeError, what="int('x')")
+
+
+def test_check_true():
+    check_true(True, "never shown")
+    msg = _message(check_true, False, "the loss must decrease", read="Chapter 8")
+    assert msg.startswith("the loss must decrease") and "Read: Chapter 8" in msg
+
+
+# ---------------------------------------------------------------------------------------
+# forbid_calls
+# ---------------------------------------------------------------------------------------
+def _student_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def _lazy_student_sigmoid(z):
+    return imported_earlier(z)          # calls the library through an alias imported at the top
+
+
+def test_forbid_calls_catches_an_alias_imported_earlier():
+    z = np.array([-1.0, 0.0, 2.0])
+    expected = activations.sigmoid(z)
+    with forbid_calls(activations.sigmoid, exercise="Exercise 5.1"):
+        np.testing.assert_allclose(_student_sigmoid(z), expected)     # own code is fine
+        with pytest.raises(AssertionError) as info:
+            _lazy_student_sigmoid(z)
+        # indirect calls are caught too: the derivative uses sigmoid
+        with pytest.raises(AssertionError):
+            activations.sigmoid_derivative(z)
+    msg = str(info.value)
+    assert "Exercise 5.1" in msg and "nnlib.activations.sigmoid" in msg
+    # restored afterwards, under every name
+    np.testing.assert_array_equal(imported_earlier(z), expected)
+    np.testing.assert_array_equal(activations.sigmoid(z), expected)
+
+
+def test_forbid_calls_restores_when_the_block_raises():
+    z = np.array([0.0])
+    with pytest.raises(ZeroDivisionError):
+        with forbid_calls(activations.tanh, activations.relu):
+            1 / 0
+    assert activations.tanh(z)[0] == 0.0 and activations.relu(z)[0] == 0.0
+    with pytest.raises(AssertionError):
+        with forbid_calls(activations.tanh):
+            activations.tanh(z)
+    assert activations.tanh(z)[0] == 0.0
+
+
+def test_forbid_calls_rejects_non_functions_and_restores_the_others():
+    z = np.array([0.0])
+    with pytest.raises(TypeError, match="plain Python functions"):
+        with forbid_calls(activations.sigmoid, np.exp):
+            pass
+    assert activations.sigmoid(z)[0] == 0.5
