@@ -79,12 +79,82 @@ test: $(STAMP) $(BOOK_STAMP) ## run the test suite (pytest, testpaths = tests); 
 # write benchmarks/results.json.
 
 # --- instructor course steps --------------------------------------------------------
-# (reserved) nbgrader steps, in course order:
-#   make release    solutions/ -> exercises/ (nbgrader generate_assignment)
-#   make collect    gather student submissions
-#   make autograde  grade the submissions (in parallel)
-#   make feedback   generate feedback for the students
-#   make export     export the gradebook and the grade report
+# nbgrader steps, in course order. Each runs in the course root COURSE_DIR (where
+# nbgrader_config.py is) for every assignment in ASSIGNMENTS (by default every
+# solutions/NN-*/ folder); for one assignment: make autograde ASSIGNMENTS=04-perceptron.
+# The exchange is $(NBGRADER_EXCHANGE), or .exchange/ in the course root when unset.
+
+COURSE_DIR ?= .
+ASSIGNMENTS ?= $(sort $(notdir $(patsubst %/,%,$(wildcard $(COURSE_DIR)/solutions/[0-9][0-9]-*/))))
+# LMS downloads for `make zip-collect`: $(ZIP_DIR)/<assignment>/archive/<student>_<notebook>.ipynb (or .zip)
+ZIP_DIR ?= downloaded
+# `make autograde AUTOGRADE_FLAGS=--force` grades again submissions that were graded before
+AUTOGRADE_FLAGS ?=
+GRADES ?= grades.csv
+DEMO_DIR ?= demo
+NBGRADER := cd $(abspath $(COURSE_DIR)) && nbgrader
+
+.PHONY: release publish collect zip-collect autograde feedback grades demo
+
+release: $(STAMP) ## solutions/ -> exercises/ for every assignment (nbgrader generate_assignment)
+	@set -e; for a in $(ASSIGNMENTS); do \
+	  echo "== release $$a"; $(NBGRADER) generate_assignment "$$a" --force; \
+	done
+
+publish: $(STAMP) ## copy exercises/ to the exchange, for nbgrader fetch_assignment
+	@set -e; for a in $(ASSIGNMENTS); do \
+	  echo "== publish $$a"; $(NBGRADER) release_assignment "$$a" --force; \
+	done
+
+collect: $(STAMP) ## gather the submissions from the exchange into submitted/
+	@set -e; for a in $(ASSIGNMENTS); do \
+	  echo "== collect $$a"; $(NBGRADER) collect "$$a" --update; \
+	done
+
+zip-collect: $(STAMP) ## gather LMS downloads from ZIP_DIR/<assignment>/archive into submitted/
+	@set -e; found=; for a in $(ASSIGNMENTS); do \
+	  if [ -d "$(ZIP_DIR)/$$a" ]; then \
+	    found=1; echo "== zip-collect $$a"; \
+	    $(NBGRADER) zip_collect "$$a" --force --ZipCollectApp.downloaded_directory="$(abspath $(ZIP_DIR))"; \
+	  fi; \
+	done; \
+	if [ -z "$$found" ]; then echo "error: no $(ZIP_DIR)/<assignment>/archive folders (set ZIP_DIR=...)" >&2; exit 1; fi
+
+# A notebook that cannot be graded (a broken file, a kernel that dies) is reported and
+# skipped by nbgrader; the loop goes on with the other assignments and fails at the end.
+autograde: $(STAMP) ## grade every submitted notebook (nbgrader autograde), assignment by assignment
+	@failed=; for a in $(ASSIGNMENTS); do \
+	  if ! ls -d $(COURSE_DIR)/submitted/*/"$$a" >/dev/null 2>&1; then echo "== autograde $$a: no submissions"; continue; fi; \
+	  echo "== autograde $$a"; \
+	  $(NBGRADER) autograde "$$a" $(AUTOGRADE_FLAGS) || failed="$$failed $$a"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "error: some submissions of$$failed could not be graded (see the log above)" >&2; exit 1; fi
+
+feedback: $(STAMP) ## write HTML feedback into feedback/ and return it through the exchange
+	@set -e; for a in $(ASSIGNMENTS); do \
+	  if ! ls -d $(COURSE_DIR)/autograded/*/"$$a" >/dev/null 2>&1; then echo "== feedback $$a: nothing graded"; continue; fi; \
+	  echo "== feedback $$a"; \
+	  $(NBGRADER) generate_feedback "$$a" --force; \
+	  $(NBGRADER) release_feedback "$$a"; \
+	done
+
+grades: $(STAMP) ## export the gradebook to grades.csv (one row per student and assignment)
+	$(NBGRADER) export --to="$(GRADES)"
+	@echo "The grades are in $(abspath $(COURSE_DIR)/$(GRADES))"
+
+# The whole flow on a throw-away course in DEMO_DIR with a demo class made from the
+# catalogue in tests/grading/cases: demo-perfect hands in the solution, demo-partial
+# the first catalogued mistake, demo-untouched the released notebook as it came.
+demo: $(STAMP) ## run every course step on a demo class in demo/ and print its grades
+	rm -rf $(DEMO_DIR)
+	$(PY) tests/grading/demo.py setup $(DEMO_DIR) $(ASSIGNMENTS)
+	$(MAKE) --no-print-directory release publish COURSE_DIR=$(DEMO_DIR) ASSIGNMENTS="$(ASSIGNMENTS)" NBGRADER_EXCHANGE=
+	$(PY) tests/grading/demo.py students $(DEMO_DIR) $(ASSIGNMENTS)
+	$(MAKE) --no-print-directory collect autograde COURSE_DIR=$(DEMO_DIR) ASSIGNMENTS="$(ASSIGNMENTS)" NBGRADER_EXCHANGE=
+	$(PY) tests/grading/demo.py grade-by-hand $(DEMO_DIR) $(ASSIGNMENTS)
+	$(MAKE) --no-print-directory feedback grades COURSE_DIR=$(DEMO_DIR) ASSIGNMENTS="$(ASSIGNMENTS)" NBGRADER_EXCHANGE=
+	@echo
+	@cat $(DEMO_DIR)/$(GRADES)
 
 # --- housekeeping -------------------------------------------------------------------
 

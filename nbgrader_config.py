@@ -22,8 +22,9 @@ Every option can also be set on the command line, for instance
 import os
 import re
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbgrader.preprocessors import GetGrades
+from traitlets import Bool
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -55,7 +56,7 @@ c.LimitOutput.max_lines = 200
 
 
 # --------------------------------------------------------------------- feedback
-class HideHiddenTests(NbGraderPreprocessor):
+class HideHiddenTests(Preprocessor):
     """Remove the hidden tests, and the traceback lines that would quote them, from feedback.
 
     The autograded notebooks hold the full test cells, hidden tests included. The
@@ -63,6 +64,8 @@ class HideHiddenTests(NbGraderPreprocessor):
     which says what is wrong and which book section to read, but neither the code of
     the hidden tests nor a traceback that quotes it.
     """
+
+    enabled = Bool(True, help="Whether to remove hidden tests from the feedback").tag(config=True)
 
     begin = re.compile(r"^\s*### BEGIN HIDDEN TESTS")
     end = re.compile(r"^\s*### END HIDDEN TESTS")

@@ -307,17 +307,18 @@ def scores(course: Path, assignment: str) -> dict[str, dict[str, Score]]:
                         grade_id=grade.name,
                         score=float(grade.score or 0.0),
                         max_score=float(grade.max_score),
-                        auto=(cell.cell_type == "code" and not _cell_is_solution(gb, cell)),
+                        auto=not is_manually_graded(cell),
                         needs_manual=bool(grade.needs_manual_grade),
                     )
             out[sub.student.id] = per
     return out
 
 
-def _cell_is_solution(gb, grade_cell) -> bool:
-    """Whether a grade cell is also an answer cell (a manually graded code answer)."""
-    nb = grade_cell.notebook
-    return any(sc.name == grade_cell.name for sc in nb.solution_cells)
+def is_manually_graded(grade_cell) -> bool:
+    """Whether a gradebook grade cell is an answer graded by hand (markdown, or also a solution cell)."""
+    if grade_cell.cell_type == "markdown":
+        return True
+    return any(sc.name == grade_cell.name for sc in grade_cell.notebook.solution_cells)
 
 
 def generate_feedback(course: Path, assignment: str, students: list[str] | None = None) -> Path:
@@ -385,6 +386,7 @@ class GradedCourse:
     cases: list[Case]
     scores: dict[str, dict[str, Score]]
     log: str = ""
+    build_errors: dict[str, str] = field(default_factory=dict)  # student -> why no submission was made
 
     def case(self, student: str) -> Case:
         return next(c for c in self.cases if c.student == student)
@@ -393,9 +395,59 @@ class GradedCourse:
         path = self.course / "autograded" / student / self.assignment / f"{self.notebook}.ipynb"
         return nbformat.read(path, as_version=4)
 
+    def errors(self, student: str) -> dict[str, str]:
+        """grade_id -> "ename: evalue" of each test cell that raised in the student's autograded notebook."""
+        out = {}
+        try:
+            nb = self.autograded_notebook(student)
+        except FileNotFoundError:
+            return out
+        for cell in nb.cells:
+            g = _grade_id(cell)
+            for o in cell.get("outputs", []):
+                if g and o.get("output_type") == "error":
+                    out[g] = f"{o.get('ename')}: {o.get('evalue')}"
+        return out
+
+    def auto_total(self, student: str) -> tuple[float, float]:
+        """(points, maximum) of the autograded test cells."""
+        per = [v for v in self.scores.get(student, {}).values() if v.auto]
+        return sum(v.score for v in per), sum(v.max_score for v in per)
+
+    def lost(self, student: str) -> set[str]:
+        """grade_ids of the autograded test cells in which the student lost points."""
+        return {g for g, v in self.scores.get(student, {}).items() if v.auto and v.score < v.max_score}
+
 
 _GRADED: dict[str, GradedCourse] = {}
 _GRADED_LOCK = threading.Lock()
+_GENERATED: dict[str, Path] = {}
+
+
+def generated_course(assignment: str) -> Path:
+    """A temporary course root in which ``generate_assignment`` has run for ``assignment`` (cached).
+
+    Its ``exercises/<assignment>`` is what nbgrader makes from the current ``solutions/``.
+    """
+    with _GRADED_LOCK:
+        if assignment in _GENERATED:
+            return _GENERATED[assignment]
+    course = make_course(tmp_root() / assignment, [assignment])
+    generate_assignment(course, assignment)
+    with _GRADED_LOCK:
+        _GENERATED[assignment] = course
+    return course
+
+
+_CATALOGUE: dict[str, GradedCourse | Exception] | None = None
+
+
+def graded_catalogue() -> dict[str, GradedCourse | Exception]:
+    """Every catalogue module graded (:func:`grade_many`, two assignments at a time), once per process."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        _CATALOGUE = grade_many(case_modules())
+    return _CATALOGUE
 
 
 def grade_cases(mod: ModuleType | str) -> GradedCourse:
@@ -410,15 +462,19 @@ def grade_cases(mod: ModuleType | str) -> GradedCourse:
     with _GRADED_LOCK:
         if assignment in _GRADED:
             return _GRADED[assignment]
-    course = make_course(tmp_root() / assignment, [assignment])
-    generate_assignment(course, assignment)
+    course = generated_course(assignment)
     cases = cases_of(mod)
+    build_errors = {}
     for case in cases:
-        nb = build_submission(assignment, mod.NOTEBOOK, case.replace, untouched=case.kind == "release")
+        try:
+            nb = build_submission(assignment, mod.NOTEBOOK, case.replace, untouched=case.kind == "release")
+        except GradingError as exc:  # a catalogue entry that no longer fits the notebook
+            build_errors[case.student] = str(exc)
+            continue
         submit(course, assignment, case.student, nb, mod.NOTEBOOK)
     proc = autograde(course, assignment)
     graded = GradedCourse(assignment, mod.NOTEBOOK, course, cases, scores(course, assignment),
-                          proc.stdout + proc.stderr)
+                          proc.stdout + proc.stderr, build_errors)
     with _GRADED_LOCK:
         _GRADED[assignment] = graded
     return graded
