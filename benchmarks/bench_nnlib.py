@@ -1,0 +1,209 @@
+"""MLP training throughput: nnlib against scikit-learn and PyTorch, and the GEMM ceiling.
+
+Every framework trains the same architecture on the same data with plain
+minibatch SGD (no momentum, no weight decay, reshuffling every epoch), the same
+batch size and learning rate, in float64 and in float32. Throughput is
+training samples per second, best of ``--repeat`` runs after a warm-up.
+
+Models:
+    small: 2-16-16-1, ReLU, logistic output (binary cross-entropy), two moons
+    large: 784-256-256-10, ReLU, softmax output (cross-entropy), 10 Gaussian classes
+
+Run through ``make bench`` (``benchmarks/run.py``), or alone:
+``python benchmarks/bench_nnlib.py --quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+
+import nnlib
+from nnlib import data
+
+ETA = 0.01
+MODELS = {
+    "small": dict(sizes=[2, 16, 16, 1], n=16384, loss="binary_cross_entropy_with_logits"),
+    "large": dict(sizes=[784, 256, 256, 10], n=8192, loss="softmax_cross_entropy"),
+}
+
+
+def make_data(model: str, dtype):
+    """The training set of a model: ``X`` (N, n_in) in ``dtype`` and integer labels ``y`` (N,)."""
+    spec = MODELS[model]
+    rng = np.random.default_rng(0)
+    if model == "small":
+        X, y = data.two_moons(spec["n"], noise=0.15, seed=rng)
+    else:
+        means = rng.standard_normal((10, 784))
+        y = rng.integers(0, 10, spec["n"])
+        X = means[y] + 2.0 * rng.standard_normal((spec["n"], 784))
+    return X.astype(dtype), y.astype(np.int64)
+
+
+def epochs_for(model: str, batch_size: int) -> int:
+    """Enough epochs for a measurable run (about 0.5-2 s per framework)."""
+    if model == "small":
+        return 6 if batch_size == 32 else 20
+    return 1 if batch_size == 32 else 2
+
+
+# ----------------------------------------------------------------------- runners
+def run_nnlib(model, X, y, batch_size, epochs):
+    spec = MODELS[model]
+    net = nnlib.mlp(spec["sizes"], "relu", "identity", seed=0, dtype=X.dtype)
+    t = time.perf_counter()
+    nnlib.fit(net, spec["loss"], X, y, epochs=epochs, batch_size=batch_size, eta=ETA, seed=0)
+    return time.perf_counter() - t
+
+
+def run_sklearn(model, X, y, batch_size, epochs):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    spec = MODELS[model]
+    clf = MLPClassifier(hidden_layer_sizes=tuple(spec["sizes"][1:-1]), activation="relu",
+                        solver="sgd", learning_rate_init=ETA, momentum=0.0,
+                        nesterovs_momentum=False, batch_size=batch_size, max_iter=epochs,
+                        shuffle=True, alpha=0.0, tol=0.0, n_iter_no_change=10 ** 9,
+                        early_stopping=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t = time.perf_counter()
+        clf.fit(X, y)
+        elapsed = time.perf_counter() - t
+    if clf.coefs_[0].dtype != X.dtype:  # pragma: no cover - depends on the sklearn version
+        raise RuntimeError(f"scikit-learn trained in {clf.coefs_[0].dtype}, not {X.dtype}")
+    return elapsed
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_torch(model, X, y, batch_size, epochs):
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    spec = MODELS[model]
+    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
+    sizes = spec["sizes"]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*layers).to(dtype)
+    opt = torch.optim.SGD(net.parameters(), lr=ETA)
+    Xt = torch.from_numpy(X)
+    if model == "small":
+        yt = torch.from_numpy(y.astype(X.dtype)).reshape(-1, 1)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+    else:
+        yt = torch.from_numpy(y)
+        loss_fn = torch.nn.CrossEntropyLoss()
+    n = X.shape[0]
+    gen = torch.Generator().manual_seed(0)
+    t = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen)
+        for start in range(0, n, batch_size):
+            idx = perm[start:start + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - t
+
+
+RUNNERS = {"nnlib": run_nnlib, "scikit-learn": run_sklearn, "pytorch": run_torch}
+
+
+def throughput(runner, model, X, y, batch_size, epochs, repeat):
+    """Best samples per second over ``repeat`` runs, after one short warm-up."""
+    runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)
+    best = min(runner(model, X, y, batch_size, epochs) for _ in range(repeat))
+    return X.shape[0] * epochs / best
+
+
+# ------------------------------------------------------------------ GEMM ceiling
+def matmul_peak(dtype, n: int = 1024, repeat: int = 5) -> float:
+    """The machine's NumPy matmul rate in FLOP/s: best of ``repeat`` n x n products."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeat))
+    return 2.0 * n ** 3 / best
+
+
+def _timed(f) -> float:
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+def training_flops_per_sample(sizes) -> float:
+    """Matrix-product FLOPs per sample of one SGD step of an MLP.
+
+    Forward ``2 n_in n_out`` per layer, backward ``2 n_in n_out`` for dA in
+    every layer and again for dX in every layer but the first.
+    """
+    per_layer = [2.0 * a * b for a, b in zip(sizes, sizes[1:])]
+    return 2 * sum(per_layer) + sum(per_layer[1:])
+
+
+# --------------------------------------------------------------------------- main
+def measure(quick: bool = False, repeat: int = 3, peers=("scikit-learn", "pytorch")):
+    """All throughput and ceiling measurements as result records (dicts)."""
+    records = []
+    peers = [p for p in peers if p != "pytorch" or torch_available()]
+    if "pytorch" not in peers:
+        print("  PyTorch is not installed (pip install torch==2.13.0): skipping that peer")
+    models = ["small"] if quick else ["small", "large"]
+    batches = [256] if quick else [32, 256]
+    for dtype in (np.float64, np.float32):
+        dname = np.dtype(dtype).name
+        for model in models:
+            for bs in batches:
+                X, y = make_data(model, dtype)
+                epochs = epochs_for(model, bs)
+                rates = {name: throughput(RUNNERS[name], model, X, y, bs, epochs, repeat)
+                         for name in ["nnlib", *peers]}
+                for name, rate in rates.items():
+                    records.append(dict(what="training throughput", peer=name, model=model,
+                                        batch_size=bs, dtype=dname, value=rate, unit="samples/s",
+                                        ratio=None if name == "nnlib" else rates["nnlib"] / rate))
+                line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
+                print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
+        if not quick:
+            peak = matmul_peak(dtype)
+            X, y = make_data("large", dtype)
+            rate = throughput(run_nnlib, "large", X, y, 256, epochs_for("large", 256), repeat)
+            achieved = rate * training_flops_per_sample(MODELS["large"]["sizes"])
+            records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
+                                dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
+            records.append(dict(what="share of GEMM ceiling", peer="nnlib", model="large",
+                                batch_size=256, dtype=dname, value=achieved / 1e9, unit="GFLOP/s",
+                                ratio=achieved / peak))
+            print(f"  GEMM ceiling {dname}: numpy {peak / 1e9:.1f} GFLOP/s, nnlib training "
+                  f"{achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.0f} %")
+    return records
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small model, batch 256 only")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for r in measure(args.quick, args.repeat):
+        print(r)
