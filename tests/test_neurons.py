@@ -162,6 +162,14 @@ def test_perceptron_converges_within_novikoffs_bound(seed, margin, eta, shuffle)
     assert p.boundaries_[-1][1] == p.b
 
 
+def test_perceptron_stops_after_one_epoch_without_mistakes():
+    """Weights start at zero and H(0) = 1: all-positive data are right from the start."""
+    X, _ = data.linearly_separable(20, seed=0)
+    p = Perceptron(max_epochs=10).fit(X, np.ones(20, dtype=int))
+    assert p.mistakes_ == [0] and p.converged_
+    np.testing.assert_array_equal(p.A, 0.0)
+
+
 def test_perceptron_learning_rate_only_scales_the_weights():
     """Starting from zero, eta scales every update: same mistakes, weights times eta."""
     X, y = data.linearly_separable(60, 0.2, seed=5)

@@ -157,6 +157,17 @@ def test_restore_best_without_patience_runs_every_epoch():
     assert evaluate(net, "mse", X_val, y_val) == min(history.val_loss)
 
 
+def test_a_plateau_is_not_an_improvement():
+    """A dead ReLU unit (A = 0, ReLU'(0) = 0) never changes: the validation loss stays
+    exactly the same, the first epoch stays the best, and training stops after patience."""
+    x = np.linspace(0.5, 1.5, 11)
+    layer = Dense(1, 1, "relu", bias=False, init="zeros")
+    history = fit(layer, "mse", x[:, None], x, epochs=50, batch_size=11, eta=0.1,
+                  validation_data=(x[:, None], x), patience=3)
+    assert len(set(history.val_loss)) == 1
+    assert history.best_epoch == 1 and history.stopped_epoch == 4 and history.early_stopped
+
+
 def test_min_delta_counts_small_improvements_as_none():
     x = np.linspace(0.5, 1.5, 11)
     # validation = training: the loss falls every epoch, by less and less
