@@ -111,11 +111,14 @@ collect: $(STAMP) ## gather the submissions from the exchange into submitted/
 	  echo "== collect $$a"; $(NBGRADER) collect "$$a" --update; \
 	done
 
+# (nbgrader looks for the downloads relative to the course root)
 zip-collect: $(STAMP) ## gather LMS downloads from ZIP_DIR/<assignment>/archive into submitted/
-	@set -e; found=; for a in $(ASSIGNMENTS); do \
+	@set -e; found=; \
+	rel=$$($(abspath $(PY)) -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$(abspath $(ZIP_DIR))" "$(abspath $(COURSE_DIR))"); \
+	for a in $(ASSIGNMENTS); do \
 	  if [ -d "$(ZIP_DIR)/$$a" ]; then \
 	    found=1; echo "== zip-collect $$a"; \
-	    $(NBGRADER) zip_collect "$$a" --force --ZipCollectApp.downloaded_directory="$(abspath $(ZIP_DIR))"; \
+	    $(NBGRADER) zip_collect "$$a" --force --ZipCollectApp.downloaded_directory="$$rel"; \
 	  fi; \
 	done; \
 	if [ -z "$$found" ]; then echo "error: no $(ZIP_DIR)/<assignment>/archive folders (set ZIP_DIR=...)" >&2; exit 1; fi

@@ -70,8 +70,10 @@ def test_feedback_shows_messages_and_hides_hidden_tests(mod, feedback):
             f"the failure of {grade_id} does not say where to read: {message!r}")
 
     source = harness.SOLUTIONS / mod.ASSIGNMENT / f"{mod.NOTEBOOK}.ipynb"
+    # what a student may legitimately see: the released notebook and the solution code
     released = "\n".join(c.source for c in nbformat.read(
         harness.EXERCISES / mod.ASSIGNMENT / f"{mod.NOTEBOOK}.ipynb", as_version=4).cells)
+    released += "\n".join(r for regions in harness.solution_regions(source).values() for r in regions)
     autograded = graded.autograded_notebook(student)
     autograded_text = "\n".join(c.source for c in autograded.cells)
     messages = " ".join(errors.values())
