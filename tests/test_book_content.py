@@ -94,7 +94,12 @@ def test_every_code_cell_ran(doc):
         for i, cell in enumerate(_code_cells(executed), start=1)
         if cell.source.strip() and cell.get("execution_count") is None
     ]
-    assert not not_run, f"{doc}: code cells that were not executed: {not_run}"
+    assert not not_run, (
+        f"{doc}: code cells that were not executed: {not_run}. When a cell raises, "
+        "`make book` fails but still writes the page without outputs, and later builds "
+        "keep that page until its source changes: fix the cell (see the log of "
+        "`make book`), or rebuild from scratch with `make clean book`."
+    )
 
 
 @pytest.mark.parametrize("doc", NOTEBOOKS, ids=str)
@@ -236,3 +241,54 @@ def test_book_does_not_reimplement_nnlib(doc):
             if name in NNLIB_NAMES:
                 copies.append(f"code cell {i} defines {name!r}: use {NNLIB_NAMES[name]}")
     assert not copies, f"{doc.source.relative_to(ROOT)} re-implements nnlib:\n  " + "\n  ".join(copies)
+
+
+# --- nbval: the chapters run again, on the current nnlib -------------------------------------
+# The book's execution cache (execute_notebooks: cache) re-runs a chapter only when its code
+# changes, not when nnlib does. nbval runs every executed notebook again in a fresh kernel
+# on the installed nnlib (--nbval-lax: a cell that raises fails; outputs are not compared),
+# two at a time on two cores.
+
+NBVAL_TIMEOUT = 600
+
+
+@pytest.fixture(scope="module")
+def nbval_runs():
+    import os
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+
+    def run(doc):
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q",
+             "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(doc.executed.parent),
+             str(doc.executed)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=NBVAL_TIMEOUT,
+        )
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {}
+
+    def get(doc):
+        if not futures:  # start them all, in toc order, on first use
+            for d in NOTEBOOKS:
+                if d.executed.is_file():
+                    futures[d.name] = pool.submit(run, d)
+        return futures[doc.name].result()
+
+    yield get
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("doc", NOTEBOOKS, ids=str)
+def test_chapter_reruns_under_nbval(doc, nbval_runs):
+    if not any(cell.source.strip() for cell in _code_cells(_executed(doc))):
+        return  # no code: nothing to run (nbval would report "no tests ran")
+    result = nbval_runs(doc)
+    assert result.returncode == 0, (
+        f"{doc}: nbval failed on {doc.executed.relative_to(ROOT)} (a cell raises on the "
+        f"current nnlib):\n{result.stdout[-3000:]}{result.stderr[-1000:]}"
+    )
