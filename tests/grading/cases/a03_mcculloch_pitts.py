@@ -1,0 +1,56 @@
+"""Wrong and honest submissions of homework 3 (McCulloch-Pitts neurons), for tests/test_grading_scores.py."""
+
+ASSIGNMENT = "03-mcculloch-pitts"
+NOTEBOOK = "mcculloch_pitts"
+
+MUTANTS = [
+    dict(name="strict_threshold",
+         why="the unit fires only above the threshold (> instead of >=)",
+         replace=[("(excite >= threshold)", "(excite > threshold)")],
+         fails={"test_mp_unit_values", "test_mp_unit_hidden", "test_nand_values", "test_xor_values",
+                "test_xor_hidden", "test_full_adder_values", "test_full_adder_hidden"}),
+    dict(name="relative_inhibition",
+         why="inhibitory inputs subtracted from the sum instead of vetoing the unit",
+         replace=[("return ((excite >= threshold) & ~inhibited).astype(int)",
+                   "return (excite - x[:, inhibitory].sum(axis=1) >= threshold).astype(int)")],
+         fails={"test_mp_unit_values", "test_mp_unit_hidden"}),
+    dict(name="no_input_check",
+         why="inputs other than 0 and 1 accepted silently",
+         replace=[("if np.any((x != 0) & (x != 1)):\n        raise ValueError(\"McCulloch-Pitts inputs must be 0 or 1\")\n    ", "")],
+         fails={"test_mp_unit_rejects_non_binary"}),
+    dict(name="nor_as_not_and",
+         why="NOR taken as a unit with one inhibitory input, which ignores the second input",
+         replace=[("NOR_UNIT = dict(threshold=0, inhibitory=[0, 1])", "NOR_UNIT = dict(threshold=0, inhibitory=[0])")],
+         fails={"test_gate_parameters"}),
+    dict(name="xor_output_threshold_2",
+         why="the output unit of the XOR network needs both hidden units (threshold 2)",
+         replace=[("return mp_unit(hidden, threshold=1, inhibitory=[1])", "return mp_unit(hidden, threshold=2, inhibitory=[1])")],
+         fails={"test_xor_values", "test_xor_hidden"}),
+    dict(name="carry_needs_all_three",
+         why="the carry taken from the threshold-3 unit: it is missed when exactly two bits are 1",
+         replace=[("return np.column_stack([s, at_least_two])", "return np.column_stack([s, all_three])")],
+         fails={"test_full_adder_values", "test_full_adder_hidden"}),
+    dict(name="detector_threshold_n",
+         why="the detector's threshold set to the number of inputs instead of the number of ones in the pattern",
+         replace=[("threshold=int(pattern.sum())", "threshold=int(pattern.size)")],
+         fails={"test_pattern_detector_values", "test_pattern_detector_hidden"}),
+]
+
+HONEST = [
+    dict(name="loops",
+         why="the unit as a loop over the rows, with Python sets",
+         replace=[("inhibitory = list(inhibitory)\n    excitatory = [j for j in range(x.shape[1]) if j not in inhibitory]\n"
+                   "    excite = x[:, excitatory].sum(axis=1)\n    inhibited = x[:, inhibitory].sum(axis=1) > 0\n"
+                   "    return ((excite >= threshold) & ~inhibited).astype(int)",
+                   "inh = set(int(k) for k in inhibitory)\n    out = []\n    for row in x:\n"
+                   "        if any(row[k] == 1 for k in inh):\n            out.append(0)\n        else:\n"
+                   "            total = sum(int(row[j]) for j in range(len(row)) if j not in inh)\n"
+                   "            out.append(1 if total >= threshold else 0)\n    return np.array(out, dtype=int)")]),
+    dict(name="other_wiring",
+         why="XOR wired as AND(OR, NAND), and the detector's inhibitory inputs from a list comprehension",
+         replace=[("hidden = np.column_stack([mp_unit(x, **OR_UNIT), mp_unit(x, **AND_UNIT)])\n"
+                   "    return mp_unit(hidden, threshold=1, inhibitory=[1])",
+                   "hidden = np.column_stack([mp_unit(x, **OR_UNIT), nand(x)])\n    return mp_unit(hidden, **AND_UNIT)"),
+                  ("inhibitory=np.flatnonzero(pattern == 0).tolist())",
+                   "inhibitory=[j for j, bit in enumerate(pattern) if bit == 0])")]),
+]
