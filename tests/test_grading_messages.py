@@ -27,8 +27,8 @@ NOTEBOOKS = sorted(p for p in harness.SOLUTIONS.glob("[0-9][0-9]-*/*.ipynb")
 NB_IDS = [f"{p.parent.name}/{p.name}" for p in NOTEBOOKS]
 ASSIGNMENTS = sorted({p.parent.name for p in NOTEBOOKS})
 
-READ_FORM = re.compile(r"^Chapter (\d+), '([^']+)' \((book/(\d\d)-[a-z0-9-]+\.md)\)$")
-REFERENCE = re.compile(r"Chapter (\d+), '([^']+)' \((book/[^)\s]+\.md)\)")
+READ_FORM = re.compile(r"^Chapter (\d+), '(.+)' \((book/(\d\d)-[a-z0-9-]+\.md)\)$")
+REFERENCE = re.compile(r"Chapter (\d+), '(.+?)' \((book/[^)\s]+\.md)\)")
 
 
 def _headings(book_file: Path) -> set[str]:
