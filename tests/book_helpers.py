@@ -1,6 +1,6 @@
 """Shared by the tests of the built book: its pages (from _toc.yml) and where they are built.
 
-The book tests check what `make book` produced in _build/html and _build/jupyter_execute.
+The book tests check what `make book` produced in _build/html and _build/.jupyter_cache.
 They never skip: a missing or outdated build is a failure that says to run `make book`
 (`make test` builds the book first when a source is newer than the last build).
 """
@@ -17,7 +17,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
-EXECUTED = BUILD / "jupyter_execute"
 
 # chapters with a number in this range have learning goals, exercises, homework and figures
 TAUGHT_CHAPTERS = range(1, 9)
@@ -37,11 +36,6 @@ class Doc:
     @property
     def url_path(self) -> str:
         return f"{self.name}.html"
-
-    @property
-    def executed(self) -> Path:
-        """The notebook myst-nb wrote after executing the page (notebook pages only)."""
-        return EXECUTED / f"{self.name}.ipynb"
 
     @property
     def chapter(self) -> int | None:

@@ -255,7 +255,7 @@ def _screenshot_chapters() -> list[str]:
 @pytest.fixture(scope="session")
 def visits(book_server, browser):
     """Visit each page once, on first use; the checks below share the visits."""
-    cache: dict[str, Visit] = {}
+    cache: dict[str, Visit | Exception] = {}
     for name in _screenshot_chapters():  # no screenshot of an earlier run may pass for new
         (ARTIFACTS / f"{Path(name).name}.png").unlink(missing_ok=True)
 
@@ -264,7 +264,12 @@ def visits(book_server, browser):
         if doc is not None:
             require_current(doc)
         if path not in cache:
-            cache[path] = _visit(browser, book_server + path)
+            try:
+                cache[path] = _visit(browser, book_server + path)
+            except Exception as exc:  # one failed visit, reported by every check of the page
+                cache[path] = exc
+        if isinstance(cache[path], Exception):
+            pytest.fail(f"{path}: the visit failed: {cache[path]}", pytrace=False)
         return cache[path]
 
     return get
