@@ -48,13 +48,14 @@ ERROR_OUTPUT_SELECTOR = ".output.traceback, .output.error, .output.stderr"
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
 # The console errors a reader's browser shows on a correct book; nothing else is expected.
 ALLOWED_CONSOLE_ERRORS = [
-    # Chromium asks for /favicon.ico on its own, and the book has no favicon
-    re.compile(r"^Failed to load resource: the server responded with a status of 404 .*favicon\.ico"),
+    # Chromium asks the server root for /favicon.ico on its own (not a request of the page,
+    # so not in page.on("request")), and the book has no favicon: a 404 on the console
+    re.compile(r"^Failed to load resource: the server responded with a status of 404 "
+               r"\(File not found\) \(at http://127\.0\.0\.1:\d+/favicon\.ico:0\)$"),
     # pydata-sphinx-theme 0.17 (under sphinx-book-theme) reads the light/dark mode from
     # localStorage, finds "" on the first visit with a fresh profile, logs this and uses "auto"
     re.compile(r"^Got invalid theme mode: \. Resetting to auto\. "),
 ]
-ALLOWED_MISSING = {"/favicon.ico"}
 # jupyter-book 1 always loads sphinx-thebe 0.3, which adds its inline configuration script
 # `const THEBE_JS_URL = ...` with app.add_js_file(None, body=...) on env-before-read-docs;
 # Sphinx 7.4 de-duplicates script files by name but not inline bodies, so every page has
@@ -157,6 +158,7 @@ class Visit:
     mathjax_containers: int = 0
     untypeset_math: list[str] = field(default_factory=list)
     mathjax_error: str | None = None
+    math_errors: list[str] = field(default_factory=list)
     prose_text: str = ""
     all_text: str = ""
     images: list[dict] = field(default_factory=list)
@@ -171,6 +173,17 @@ COLLECT_JS = """
   const math = [...document.querySelectorAll('span.math, div.math')];
   out.math_elements = math.length;
   out.mathjax_containers = document.querySelectorAll('mjx-container').length;
+  // TeX that MathJax could not typeset shows up in red: a parse error (merror), or the
+  // name of an undefined macro (MathJax's noundefined: an mtext with the name, in red)
+  const where = e => ' in ' + ((e.closest('mjx-container') || e).querySelector('math') || e)
+                               .textContent.trim().slice(0, 80);
+  out.math_errors = [
+    ...[...document.querySelectorAll('mjx-merror')].map(
+      e => 'TeX error ' + (e.getAttribute('data-mjx-error') || '') + where(e)),
+    ...[...document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]')]
+      .filter(e => e.textContent.startsWith(String.fromCharCode(92)))  // a backslash
+      .map(e => 'undefined macro ' + e.textContent + where(e)),
+  ];
   out.untypeset_math = math.filter(m => !m.querySelector('mjx-container'))
                            .map(m => m.textContent.trim().slice(0, 80));
   out.images = [...document.images].map(img => ({
@@ -292,20 +305,25 @@ def test_page_loads(path, visits):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_math_is_typeset(path, visits):
-    """Pages with math show MathJax output and no raw TeX delimiters in the prose."""
+    """Pages with math show MathJax output, no TeX error and no raw TeX delimiters in the prose."""
     visit = visits(path)
+    problems = []
     if visit.math_elements:
-        assert visit.mathjax_error is None, f"{path}: {visit.mathjax_error}"
-        assert visit.mathjax_containers >= visit.math_elements, (
-            f"{path}: {visit.math_elements} math elements but only "
-            f"{visit.mathjax_containers} MathJax outputs (mjx-container)"
-        )
-        assert not visit.untypeset_math, f"{path}: math left untypeset: {visit.untypeset_math}"
-    leftovers = sorted({m.group(0) for m in RAW_MATH.finditer(visit.prose_text)})
-    if leftovers:
+        if visit.mathjax_error:
+            problems.append(visit.mathjax_error)
+        if visit.untypeset_math:
+            problems.append(f"math left untypeset: {visit.untypeset_math}")
+        if visit.mathjax_containers < visit.math_elements:
+            problems.append(f"{visit.math_elements} math elements but only "
+                            f"{visit.mathjax_containers} MathJax outputs (mjx-container)")
+        problems += [f"MathJax could not typeset: {error}" for error in visit.math_errors]
+    raw = list(RAW_MATH.finditer(visit.prose_text))
+    if raw:
         excerpts = [visit.prose_text[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
-                    for m in RAW_MATH.finditer(visit.prose_text)][:5]
-        pytest.fail(f"{path}: raw TeX {leftovers} in the visible text, e.g. {excerpts}")
+                    for m in raw[:5]]
+        problems.append(f"raw TeX {sorted({m.group(0) for m in raw})} in the visible text, "
+                        f"e.g. {excerpts}")
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
 
 
 def _looks_like_a_file_name(alt: str) -> bool:
@@ -405,10 +423,9 @@ def test_no_request_leaves_localhost(path, visits):
         and urlsplit(url).hostname != "127.0.0.1"
     ]
     assert not outside, f"{path} requests other hosts: {sorted(set(outside))}"
-    missing = [
-        f"{url} (HTTP {status})" for url, status in visit.bad_responses
-        if urlsplit(url).path not in ALLOWED_MISSING
-    ] + [f"{url} ({failure})" for url, failure in visit.failed_requests]
+    missing = [f"{url} (HTTP {status})" for url, status in visit.bad_responses] + [
+        f"{url} ({failure})" for url, failure in visit.failed_requests
+    ]
     assert not missing, f"{path}: requests that failed: {missing}"
 
 
