@@ -59,6 +59,7 @@ class SGD:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
         self._velocity: list[np.ndarray] | None = None
+        self._scratch: list[np.ndarray] | None = None   # eta * grad, reused between steps
 
     def __repr__(self) -> str:
         m = f", momentum={self.momentum}" if self.momentum else ""
@@ -71,17 +72,25 @@ class SGD:
         for i, (p, g) in enumerate(zip(params, grads)):
             if p.shape != g.shape:
                 raise ValueError(f"parameter {i} has shape {p.shape} but its gradient has shape {g.shape}")
+        if not _fits(self._scratch, params):
+            self._scratch = [np.empty_like(p) for p in params]
         if self.momentum == 0.0:
-            for p, g in zip(params, grads):
-                p -= self.eta * g
+            for p, g, s in zip(params, grads, self._scratch):
+                p -= np.multiply(g, self.eta, out=s, casting="same_kind")
             return
-        if self._velocity is None or [v.shape for v in self._velocity] != [p.shape for p in params]:
+        if not _fits(self._velocity, params):
             self._velocity = [np.zeros_like(p) for p in params]
-        for p, g, v in zip(params, grads, self._velocity):
+        for p, g, v, s in zip(params, grads, self._velocity, self._scratch):
             v *= self.momentum
-            v -= self.eta * g
+            v -= np.multiply(g, self.eta, out=s, casting="same_kind")
             p += v
 
     def reset(self) -> None:
         """Forget the momentum buffers."""
         self._velocity = None
+
+
+def _fits(buffers, params) -> bool:
+    """Whether preallocated ``buffers`` match ``params`` in number, shape and dtype."""
+    return buffers is not None and len(buffers) == len(params) and all(
+        b.shape == p.shape and b.dtype == p.dtype for b, p in zip(buffers, params))
