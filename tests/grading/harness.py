@@ -76,6 +76,9 @@ def nbgrader_env(exchange: Path | None = None) -> dict[str, str]:
         share = VENV_BIN.parent / "share" / "jupyter"
         env["JUPYTER_PATH"] = os.pathsep.join(p for p in [str(share), env.get("JUPYTER_PATH", "")] if p)
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # the notebooks use small arrays: one BLAS thread per kernel is faster than contention
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     if exchange is not None:
         env["NBGRADER_EXCHANGE"] = str(exchange)
     else:
@@ -116,6 +119,8 @@ def tmp_root() -> Path:
     with _TMP_LOCK:
         if _TMP_ROOT is None:
             _TMP_ROOT = Path(tempfile.mkdtemp(prefix="nn-grading-"))
+            # readable by others: a sandboxed kernel may run the notebooks under another user id
+            _TMP_ROOT.chmod(0o755)
             if os.environ.get("NN_GRADING_KEEP") != "1":
                 atexit.register(shutil.rmtree, _TMP_ROOT, ignore_errors=True)
     return _TMP_ROOT
