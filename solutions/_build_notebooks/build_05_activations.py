@@ -23,7 +23,7 @@ cells = [
 
     **Read first:** book chapter 5, *Activation functions* (`book/05-activations.md`), in
     particular the sections *Sigmoid*, *Softmax*, *tanh*, *ReLU* and *Vanishing gradients*.
-    Part C uses the centred-difference check of chapter 7, *Checking gradients*
+    Part B uses the centred-difference check of chapter 7, *Checking gradients*
     (`book/07-backprop.md`).
 
     In this homework you
