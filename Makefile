@@ -75,75 +75,76 @@ test: $(STAMP) $(BOOK_STAMP) ## run the test suite (pytest, testpaths = tests); 
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # --- benchmarks ---------------------------------------------------------------------
-# (reserved) `make bench`: install the `bench` extra and torch, run benchmarks/ and
-# write benchmarks/results.json.
+# `make bench BENCH_ARGS="--only grading --quick"` runs a part, or a fast smoke run.
+BENCH_ARGS ?=
+
+.PHONY: bench
+
+bench: $(STAMP) ## benchmarks (nnlib vs scikit-learn and PyTorch, the book, grading) -> benchmarks/results.json
+	$(PIP) install -q -e '.[$(EXTRAS),bench]' 'torch==2.13.0'
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # --- instructor course steps --------------------------------------------------------
-# nbgrader steps, in course order. Each runs in the course root COURSE_DIR (where
-# nbgrader_config.py is) for every assignment in ASSIGNMENTS (by default every
-# solutions/NN-*/ folder); for one assignment: make autograde ASSIGNMENTS=04-perceptron.
+# The course steps, in course order, as `python -m nncourse <step>` (nncourse/, over
+# nbgrader). Each runs in the course root COURSE_DIR (where nbgrader_config.py is) for
+# every assignment in ASSIGNMENTS (by default every solutions/NN-*/ folder); for one
+# assignment: make autograde ASSIGNMENTS=04-perceptron.
 # The exchange is $(NBGRADER_EXCHANGE), or .exchange/ in the course root when unset.
 
 COURSE_DIR ?= .
 ASSIGNMENTS ?= $(sort $(notdir $(patsubst %/,%,$(wildcard $(COURSE_DIR)/solutions/[0-9][0-9]-*/))))
 # LMS downloads for `make zip-collect`: $(ZIP_DIR)/<assignment>/archive/<student>_<notebook>.ipynb (or .zip)
 ZIP_DIR ?= downloaded
-# `make autograde AUTOGRADE_FLAGS=--force` grades again submissions that were graded before
+# `make autograde AUTOGRADE_FLAGS=--force` grades again submissions that were graded before;
+# JOBS=n concurrent graders (default: every core)
 AUTOGRADE_FLAGS ?=
+JOBS ?=
 GRADES ?= grades.csv
+REPORT_DIR ?= report
+# `make roster ROSTER=students.csv`: a CSV with the column id (and first_name, last_name, email)
+ROSTER ?= students.csv
+# `make due ASSIGNMENTS=02-strawman DUE="2025-11-03 23:59:00 Europe/Berlin"`
+DUE ?=
 DEMO_DIR ?= demo
-NBGRADER := cd $(abspath $(COURSE_DIR)) && nbgrader
+NNCOURSE := $(PY) -m nncourse
+# the assignments named on the command line, or none (= every assignment in the gradebook)
+NAMED_ASSIGNMENTS = $(if $(filter file,$(origin ASSIGNMENTS)),,$(ASSIGNMENTS))
 
-.PHONY: release publish collect zip-collect autograde feedback grades demo
+.PHONY: release publish roster due collect zip-collect autograde feedback grades report demo
 
 release: $(STAMP) ## solutions/ -> exercises/ for every assignment (nbgrader generate_assignment)
-	@set -e; for a in $(ASSIGNMENTS); do \
-	  echo "== release $$a"; $(NBGRADER) generate_assignment "$$a" --force; \
-	done
+	$(NNCOURSE) release $(ASSIGNMENTS) --course $(COURSE_DIR)
 
 publish: $(STAMP) ## copy exercises/ to the exchange, for nbgrader fetch_assignment
-	@set -e; for a in $(ASSIGNMENTS); do \
-	  echo "== publish $$a"; $(NBGRADER) release_assignment "$$a" --force; \
-	done
+	$(NNCOURSE) publish $(ASSIGNMENTS) --course $(COURSE_DIR)
+
+roster: $(STAMP) ## add the students of ROSTER (CSV) to the gradebook
+	$(NNCOURSE) roster $(ROSTER) --course $(COURSE_DIR)
+
+due: $(STAMP) ## set the due date DUE of the ASSIGNMENTS named on the command line
+	@if [ -z "$(DUE)" ] || [ -z "$(NAMED_ASSIGNMENTS)" ]; then \
+	  echo 'usage: make due ASSIGNMENTS=02-strawman DUE="2025-11-03 23:59:00 Europe/Berlin"' >&2; exit 2; fi
+	@set -e; for a in $(NAMED_ASSIGNMENTS); do $(NNCOURSE) due "$$a" "$(DUE)" --course $(COURSE_DIR); done
 
 collect: $(STAMP) ## gather the submissions from the exchange into submitted/
-	@set -e; for a in $(ASSIGNMENTS); do \
-	  echo "== collect $$a"; $(NBGRADER) collect "$$a" --update; \
-	done
+	$(NNCOURSE) collect $(ASSIGNMENTS) --course $(COURSE_DIR)
 
-# (nbgrader looks for the downloads relative to the course root)
 zip-collect: $(STAMP) ## gather LMS downloads from ZIP_DIR/<assignment>/archive into submitted/
-	@set -e; found=; \
-	rel=$$($(abspath $(PY)) -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$(abspath $(ZIP_DIR))" "$(abspath $(COURSE_DIR))"); \
-	for a in $(ASSIGNMENTS); do \
-	  if [ -d "$(ZIP_DIR)/$$a" ]; then \
-	    found=1; echo "== zip-collect $$a"; \
-	    $(NBGRADER) zip_collect "$$a" --force --ZipCollectApp.downloaded_directory="$$rel"; \
-	  fi; \
-	done; \
-	if [ -z "$$found" ]; then echo "error: no $(ZIP_DIR)/<assignment>/archive folders (set ZIP_DIR=...)" >&2; exit 1; fi
+	$(NNCOURSE) zip-collect $(ASSIGNMENTS) --course $(COURSE_DIR) --from $(ZIP_DIR)
 
-# A notebook that cannot be graded (a broken file, a kernel that dies) is reported and
-# skipped by nbgrader; the loop goes on with the other assignments and fails at the end.
-autograde: $(STAMP) ## grade every submitted notebook (nbgrader autograde), assignment by assignment
-	@failed=; for a in $(ASSIGNMENTS); do \
-	  if ! ls -d $(COURSE_DIR)/submitted/*/"$$a" >/dev/null 2>&1; then echo "== autograde $$a: no submissions"; continue; fi; \
-	  echo "== autograde $$a"; \
-	  $(NBGRADER) autograde "$$a" $(AUTOGRADE_FLAGS) || failed="$$failed $$a"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "error: some submissions of$$failed could not be graded (see the log above)" >&2; exit 1; fi
+# Every core grades; a submission that cannot be graded is retried once alone, reported,
+# and makes the target fail at the end, after the others have been graded.
+autograde: $(STAMP) ## grade every new submission on every core (nbgrader autograde); checks none is lost
+	$(NNCOURSE) autograde $(ASSIGNMENTS) --course $(COURSE_DIR) $(if $(JOBS),--jobs $(JOBS)) $(AUTOGRADE_FLAGS)
 
 feedback: $(STAMP) ## write HTML feedback into feedback/ and return it through the exchange
-	@set -e; for a in $(ASSIGNMENTS); do \
-	  if ! ls -d $(COURSE_DIR)/autograded/*/"$$a" >/dev/null 2>&1; then echo "== feedback $$a: nothing graded"; continue; fi; \
-	  echo "== feedback $$a"; \
-	  $(NBGRADER) generate_feedback "$$a" --force; \
-	  $(NBGRADER) release_feedback "$$a"; \
-	done
+	$(NNCOURSE) feedback $(ASSIGNMENTS) --course $(COURSE_DIR)
 
 grades: $(STAMP) ## export the gradebook to grades.csv (one row per student and assignment)
-	$(NBGRADER) export --to="$(GRADES)"
-	@echo "The grades are in $(abspath $(COURSE_DIR)/$(GRADES))"
+	$(NNCOURSE) grades --course $(COURSE_DIR) --to $(GRADES)
+
+report: $(STAMP) ## the grade report in report/: score histograms, item analysis, late and missing students
+	$(NNCOURSE) report $(NAMED_ASSIGNMENTS) --course $(COURSE_DIR) --out $(REPORT_DIR)
 
 # The whole flow on a throw-away course in DEMO_DIR with a demo class made from the
 # catalogue in tests/grading/cases: demo-perfect hands in the solution, demo-partial

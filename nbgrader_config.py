@@ -37,7 +37,11 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # left at nbgrader's defaults: submitted_directory = "submitted",
 # autograded_directory = "autograded", feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook.db")
+# The gradebook: SQLite in the course root, or the database that NBGRADER_DB_URL names, for
+# instance postgresql+psycopg2://grader@db.example.org/nn_part1, which several graders share
+# (README, "Several graders").
+c.CourseDirectory.db_url = (os.environ.get("NBGRADER_DB_URL")
+                            or "sqlite:///" + os.path.join(ROOT, "gradebook.db"))
 
 # ------------------------------------------------------- generating assignments
 # what a student sees in place of the solution code

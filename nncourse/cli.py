@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -104,7 +105,10 @@ def step_zip_collect(course: Course, args) -> int:
             continue
         found = True
         print(f"== zip-collect {a}", flush=True)
-        course.nbgrader("zip_collect", a, "--force", f"--ZipCollectApp.downloaded_directory={downloaded}")
+        # nbgrader joins the course root and this folder before it formats the path, so it
+        # must be relative to the course root
+        rel = os.path.relpath(downloaded, course.root)
+        course.nbgrader("zip_collect", a, "--force", f"--ZipCollectApp.downloaded_directory={rel}")
     if not found:
         raise CourseError(f"no {downloaded}/<assignment>/archive folders (set --from DIR, or ZIP_DIR=... for make)")
     return 0

@@ -1,0 +1,97 @@
+"""Autograding a class: one sequential ``nbgrader autograde`` against ``python -m nncourse autograde``.
+
+A synthetic class of 60 submissions of homework 2 (``--quick``: 8), made from the
+catalogue in ``tests/grading/cases`` (the solution, the untouched release, every
+catalogued mistake and honest variant, in turn), is put into two identical throw-away
+course roots. One is graded by ``nbgrader autograde 02-strawman`` (one process, one
+notebook at a time), the other by ``python -m nncourse autograde 02-strawman`` (every
+core; see :mod:`nncourse.autograde`). Both are timed from the command's start to its end,
+start-up included, and must give the same scores.
+
+Records: "autograde sequential" and "autograde parallel", in seconds per notebook; the
+parallel record's ratio is the speed-up (target: at least 1.8 on two cores).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from grading import harness  # noqa: E402
+
+ASSIGNMENT = "02-strawman"
+CATALOGUE = "a02_strawman"
+
+
+def make_class(dest: Path, n: int) -> Path:
+    """A course root at ``dest`` with ``n`` submissions of :data:`ASSIGNMENT`."""
+    mod = harness.load_case_module(CATALOGUE)
+    course = harness.make_course(dest, [ASSIGNMENT])
+    harness.generate_assignment(course, ASSIGNMENT)
+    notebooks = []
+    for case in harness.cases_of(mod):
+        try:
+            notebooks.append(harness.build_submission(ASSIGNMENT, mod.NOTEBOOK, case.replace,
+                                                      untouched=case.kind == "release"))
+        except harness.GradingError:  # a catalogue entry that no longer fits: leave it out
+            continue
+    for i in range(n):
+        harness.submit(course, ASSIGNMENT, f"s{i:03d}", notebooks[i % len(notebooks)], mod.NOTEBOOK)
+    return course
+
+
+def _timed(cmd: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=harness.nbgrader_env(), capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def _totals(course: Path) -> dict[str, float]:
+    return {s: sum(v.score for v in per.values()) for s, per in harness.scores(course, ASSIGNMENT).items()}
+
+
+def measure(quick: bool = False, students: int | None = None) -> list[dict]:
+    n = students or (8 if quick else 60)
+    base = Path(tempfile.mkdtemp(prefix="nncourse-bench-"))
+    try:
+        seq = make_class(base / "sequential", n)
+        par = base / "parallel"
+        shutil.copytree(seq, par)
+        t_seq = _timed([harness.nbgrader_executable(), "autograde", ASSIGNMENT], seq)
+        python = str(harness.VENV_BIN / "python") if (harness.VENV_BIN / "python").exists() else sys.executable
+        t_par = _timed([python, "-m", "nncourse", "autograde", ASSIGNMENT, "--course", str(par)], ROOT)
+        if _totals(seq) != _totals(par):
+            raise RuntimeError("the parallel autograder gave other scores than nbgrader autograde")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    speedup = t_seq / t_par
+    print(f"  {n} notebooks of {ASSIGNMENT}: sequential {t_seq:.1f} s ({t_seq / n:.2f} s per notebook), "
+          f"parallel on {cores} cores {t_par:.1f} s ({t_par / n:.2f} s per notebook): speed-up {speedup:.2f}x")
+    rec = dict(model=ASSIGNMENT, batch_size=n, dtype=None, unit="s/notebook")
+    return [
+        dict(rec, what="autograde sequential", peer="nbgrader", value=t_seq / n, ratio=None),
+        dict(rec, what="autograde parallel", peer="nncourse", value=t_par / n, ratio=speedup),
+    ]
+
+
+if __name__ == "__main__":
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--students", type=int, default=None)
+    a = p.parse_args()
+    for r in measure(quick=a.quick, students=a.students):
+        print(r)
