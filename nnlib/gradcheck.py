@@ -114,6 +114,7 @@ def check_layer(layer, X, seed=0, h: float = 1e-6) -> dict[str, float]:
         (for :class:`~nnlib.layers.Dense`, ``param0`` is ``A`` and
         ``param1`` is ``b``).
     """
+    _require_float64(layer.parameters())
     X = np.array(as_float_array(X, "X", ndim=2), dtype=np.float64)
     G = check_rng(seed).standard_normal(layer.forward(X).shape)
     layer.forward(X)
@@ -141,6 +142,7 @@ def check_model(model, loss, X, y, h: float = 1e-6) -> list[float]:
     """
     from .training import evaluate
 
+    _require_float64(model.parameters())
     model.loss_and_backward(X, y, loss)
     analytic = [g.copy() for g in model.gradients()]
     return [relative_error(g, _param_gradient(lambda: evaluate(model, loss, X, y), p, h))
@@ -161,3 +163,14 @@ def _param_gradient(f: Callable, p: np.ndarray, h: float) -> np.ndarray:
         p[i] = old
         grad[i] = (f_plus - f_minus) / (2.0 * h)
     return grad
+
+
+def _require_float64(params) -> None:
+    """Centred differences with h ~ 1e-6 are meaningless below float64 resolution."""
+    for i, p in enumerate(params):
+        if p.dtype != np.float64:
+            raise TypeError(
+                f"gradient checks need float64 parameters, but parameter {i} is {p.dtype}: "
+                "a step of 1e-6 is below float32 resolution. Build the layer or network "
+                "with dtype=np.float64 for the check."
+            )

@@ -34,6 +34,9 @@ def _fmt(v) -> str:
 
 
 def _fail(message: str, read: str | None):
+    message = message.rstrip()
+    if read and not message.endswith((".", "!", "?")):
+        message += "."
     raise AssertionError(message + (f" Read: {read}." if read else ""))
 
 

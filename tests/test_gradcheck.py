@@ -308,3 +308,15 @@ def test_check_model_catches_a_wrong_loss_gradient(rng):
     net = mlp([2, 3, 1], "tanh", seed=rng)
     errors = gradcheck.check_model(net, wrong, rng.normal(size=(4, 2)), rng.normal(size=(4, 1)))
     assert min(errors) > 0.1
+
+
+def test_gradient_checks_refuse_float32_parameters():
+    """A 1e-6 step is below float32 resolution: the check says so instead of returning noise."""
+    import nnlib
+
+    layer = nnlib.Dense(3, 2, "tanh", seed=0, dtype=np.float32)
+    with pytest.raises(TypeError, match="float64.*float32"):
+        gradcheck.check_layer(layer, np.ones((4, 3)))
+    net = nnlib.mlp([3, 4, 1], seed=0, dtype=np.float32)
+    with pytest.raises(TypeError, match="dtype=np.float64"):
+        gradcheck.check_model(net, "mse", np.ones((4, 3)), np.ones(4))

@@ -128,3 +128,9 @@ def test_forbid_calls_rejects_non_functions_and_restores_the_others():
         with forbid_calls(activations.sigmoid, np.exp):
             pass
     assert activations.sigmoid(z)[0] == 0.5
+
+
+def test_check_true_ends_the_sentence_before_pointing_to_the_book():
+    with pytest.raises(AssertionError) as info:
+        check_true(False, "the loss should decrease", read="Chapter 8, 'Early stopping'")
+    assert str(info.value) == "the loss should decrease. Read: Chapter 8, 'Early stopping'."
