@@ -58,6 +58,38 @@ c.Execute.interrupt_on_timeout = True
 # keep a student's runaway print loop from bloating the gradebook and the feedback
 c.LimitOutput.max_lines = 200
 
+# Untrusted code (README, "Autograding untrusted code"): nncourse.guard replaces nbgrader's
+# Execute with GuardedExecute, whose kernels run in nncourse.sandbox (another uid, no network,
+# resource limits) and whose probes catch tampering with numpy, nnlib, builtins or the kernel;
+# NormalizeSubmission repairs the nbgrader cells of a submission and says what it changed.
+# nncourse sits next to nnlib in the repository (a course root made elsewhere, such as the
+# test harness's, finds it through the installed nnlib).
+_NNCOURSE_ERROR = None
+try:
+    import importlib.util
+    import sys
+
+    _spec = importlib.util.find_spec("nnlib")
+    for _folder in (ROOT, os.path.dirname(os.path.dirname(_spec.origin)) if _spec and _spec.origin else None):
+        if _folder and os.path.isfile(os.path.join(_folder, "nncourse", "guard.py")) and _folder not in sys.path:
+            sys.path.append(_folder)
+            break
+    from nbgrader.preprocessors import Execute, OverwriteCells
+    from nncourse.guard import GuardedExecute, NormalizeSubmission, RedactHiddenTests
+except ImportError as exc:  # the stock pipeline, loudly
+    _NNCOURSE_ERROR = exc
+    print(f"nbgrader_config.py: WARNING: nncourse.guard is not importable ({exc}); autograding runs "
+          "student code WITHOUT the sandbox and the tampering checks", file=sys.stderr)
+else:
+    from nbgrader.converters.autograde import Autograde as _Autograde
+
+    _defaults = _Autograde.class_traits()
+    _sanitize = list(_defaults["sanitize_preprocessors"].default())
+    _sanitize.insert(_sanitize.index(OverwriteCells) - 2, NormalizeSubmission)  # before DeduplicateIds
+    c.Autograde.sanitize_preprocessors = _sanitize
+    c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p
+                                           for p in _defaults["autograde_preprocessors"].default()]
+
 
 # --------------------------------------------------------------------- feedback
 class HideHiddenTests(Preprocessor):
@@ -94,6 +126,9 @@ class HideHiddenTests(Preprocessor):
 
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+if _NNCOURSE_ERROR is None:
+    # hidden tests that student code captured and printed are cut out of every output
+    c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
 # --------------------------------------------------------------------- exchange
 # The exchange is the folder through which `nbgrader release_assignment`, `fetch_assignment`,

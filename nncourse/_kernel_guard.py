@@ -1,0 +1,476 @@
+"""The grader's probe, run inside a grading kernel (sent as source by :mod:`nncourse.guard`).
+
+Not imported by nncourse: :class:`nncourse.guard.GuardedExecute` sends this file's text to
+the kernel and evaluates ``probe(kind, arg)`` through a silent ``user_expressions`` request,
+so that nothing is added to the notebook's namespace or history. The source is compiled
+afresh for every probe; only data (the baseline ids, the stash of protected names, the
+recorded events) stays in the kernel, in ``sys.modules["_nncourse_guard_state"]``. Every
+comparison is made by the grader, outside the kernel, on what the probes return.
+
+Kinds of probe:
+
+``begin``        before the first cell: import numpy and every nnlib module, install the
+                 audit hook and the module guards, return the full fingerprint.
+``digest``       per watched module, a digest of its callables; the shell's hooks; threads;
+                 the events recorded since the last probe.
+``detail``       the per-name fingerprint of the modules in ``arg``.
+``stash``        after a trusted cell: remember the objects bound to the names in ``arg``.
+``restore``      before a test cell: put back every remembered name whose object the
+                 submission replaced or changed.
+
+It is defence in depth, not a sandbox: code that runs in the same process can, with enough
+effort aimed at this file, defeat it. The static check of :mod:`nncourse.guard` and the
+review of flagged submissions are the other layers.
+"""
+
+import builtins
+import hashlib
+import json
+import sys
+import threading
+import types
+
+WATCH_PREFIXES = ("numpy", "nnlib")
+# modules whose callables are compared probe by probe (every numpy*/nnlib* module is guarded)
+DIGEST_MODULES = ("builtins", "math", "numpy", "numpy.testing", "numpy.testing._private.utils",
+                  "numpy.linalg", "numpy.random", "numpy._core.numeric", "numpy._core.fromnumeric",
+                  "numpy._core.multiarray", "numpy._core.umath", "numpy._core._methods")
+# names IPython and the display hook put into / remove from builtins during a cell
+BUILTINS_ALLOWED = {"_", "__", "___", "get_ipython", "exit", "quit", "display", "__IPYTHON__",
+                    "input", "raw_input", "getpass",
+                    "help", "copyright", "credits", "license", "dreload"}
+CALLBACK_MODULES = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "ipywidgets", "comm",
+                    "traitlets")
+THREAD_ALLOWED = ("tqdm",)
+MARK = "GraderIntegrityError"
+
+
+def _shell():
+    from IPython.core.getipython import get_ipython as _get
+
+    return _get()
+
+
+def _state():
+    st = sys.modules.get("_nncourse_guard_state")
+    if st is None:
+        st = types.ModuleType("_nncourse_guard_state")
+        st.events = []
+        st.seen = set()
+        st.protected = {}
+        st.stash = {}
+        st.allow = [False]
+        st.in_hook = [False]
+        st.cell_dir = None
+        st.trusted_files = set()
+        st.trusted_codes = set()
+        st.baseline_threads = set()
+        st.installed = False
+        sys.modules["_nncourse_guard_state"] = st
+    return st
+
+
+def _qual(obj):
+    mod = getattr(obj, "__module__", None) or ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return f"{mod}.{name}" if mod else str(name)
+
+
+def _record(st, severity, what, detail=""):
+    key = (severity, what)
+    if key in st.seen:
+        return
+    st.seen.add(key)
+    if len(st.events) < 200:
+        st.events.append({"severity": severity, "what": what, "detail": str(detail)[:300]})
+
+
+def _from_cell(st, depth_limit=60):
+    """Whether a notebook cell (student or test code) is on the stack."""
+    if st.cell_dir is None:
+        return True
+    try:
+        f = sys._getframe(2)
+    except ValueError:
+        return False
+    n = 0
+    while f is not None and n < depth_limit:
+        fn = f.f_code.co_filename
+        if fn.startswith(st.cell_dir) or fn.startswith("<ipython-input"):
+            return True
+        f = f.f_back
+        n += 1
+    return False
+
+
+def _trusted_caller(st, depth):
+    """Whether the code ``depth`` frames above the caller is the instructor's (a read-only cell of
+    the assignment, or nnlib.testing, whose forbid_calls swaps a function's code on purpose)."""
+    st.in_hook[0] = True
+    try:
+        try:
+            f = sys._getframe(depth + 1)
+        except ValueError:
+            return False
+        code = f.f_code
+        return code.co_filename in st.trusted_files or id(code) in st.trusted_codes
+    finally:
+        st.in_hook[0] = False
+
+
+def _install_hook(st):
+    protected = st.protected
+
+    def hook(event, args):
+        if st.in_hook[0] or st.allow[0]:
+            return
+        if event in ("object.__setattr__", "object.__delattr__"):
+            obj = args[0]
+            if id(obj) in protected and protected[id(obj)] is obj:
+                if _trusted_caller(st, 1):
+                    return
+                st.in_hook[0] = True
+                try:
+                    what = f"changed {_qual(obj)}.{args[1]}" if not isinstance(obj, types.ModuleType) \
+                        else f"changed the module {obj.__name__} ({args[1]})"
+                    _record(st, "tamper", what)
+                finally:
+                    st.in_hook[0] = False
+                raise RuntimeError(f"{MARK}: the grader does not allow code to change {_qual(obj)} "
+                                   f"(attribute {args[1]}); the tests must run on the real library.")
+            return
+        if event == "sys._getframe":
+            frame = args[0]
+            fn = frame.f_code.co_filename if frame is not None else ""
+            if st.cell_dir and fn.startswith(st.cell_dir):
+                _record(st, "tamper", "inspected the frames of the notebook's code (sys._getframe)")
+            return
+        if event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
+                     "sys.settrace", "sys.setprofile", "sys.addaudithook", "ctypes.string_at",
+                     "ctypes.addressof", "ctypes.cdata", "ctypes.dlsym", "ctypes.wstring_at",
+                     "ctypes.call_function", "code.__new__", "function.__new__", "marshal.loads"):
+            st.in_hook[0] = True
+            try:
+                cell = _from_cell(st)
+            finally:
+                st.in_hook[0] = False
+            if cell:
+                _record(st, "tamper", f"used {event}", "")
+                if event.startswith("gc.") or event == "sys._current_frames":
+                    raise RuntimeError(f"{MARK}: {event} is not allowed while grading.")
+            return
+        if event in ("socket.connect", "socket.bind", "subprocess.Popen", "os.system", "os.fork",
+                     "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.kill", "os.killpg",
+                     "pty.spawn", "os.setpgid", "os.setsid"):
+            st.in_hook[0] = True
+            try:
+                cell = _from_cell(st)
+            finally:
+                st.in_hook[0] = False
+            if cell:
+                _record(st, "review", f"used {event}", repr(args)[:200])
+
+    sys.addaudithook(hook)
+
+
+class _GuardedModule(types.ModuleType):
+    """The class of every numpy/nnlib module while grading: their attributes cannot be rebound."""
+
+    def __setattr__(self, name, value):
+        st = sys.modules.get("_nncourse_guard_state")
+        if st is None or st.allow[0]:
+            return types.ModuleType.__setattr__(self, name, value)
+        if _benign(self, name, value) or _trusted_caller(st, 1):
+            st.allow[0] = True
+            try:
+                return types.ModuleType.__setattr__(self, name, value)
+            finally:
+                st.allow[0] = False
+        _record(st, "tamper", f"replaced {self.__name__}.{name}")
+        raise RuntimeError(f"{MARK}: the grader does not allow code to replace {self.__name__}.{name}; "
+                           "the tests must run on the real library.")
+
+    def __delattr__(self, name):
+        st = sys.modules.get("_nncourse_guard_state")
+        if st is None or st.allow[0]:
+            return types.ModuleType.__delattr__(self, name)
+        if (self.__name__ == "builtins" and name in BUILTINS_ALLOWED) or _trusted_caller(st, 1):
+            st.allow[0] = True
+            try:
+                return types.ModuleType.__delattr__(self, name)
+            finally:
+                st.allow[0] = False
+        _record(st, "tamper", f"deleted {self.__name__}.{name}")
+        raise RuntimeError(f"{MARK}: the grader does not allow code to delete {self.__name__}.{name}.")
+
+
+def _benign(module, name, value):
+    if module.__name__ == "builtins":
+        return name in BUILTINS_ALLOWED
+    # the import system binds a submodule to its package
+    if isinstance(value, types.ModuleType) and sys.modules.get(f"{module.__name__}.{name}") is value:
+        return True
+    return name.startswith("__") and name.endswith("__") and name in ("__warningregistry__",)
+
+
+def _watched(name):
+    return name == "builtins" or name == "math" or any(
+        name == p or name.startswith(p + ".") for p in WATCH_PREFIXES)
+
+
+def _import_all():
+    import importlib
+    import pkgutil
+
+    import numpy  # noqa: F401
+    import numpy.linalg  # noqa: F401
+    import numpy.random  # noqa: F401
+    import numpy.testing  # noqa: F401
+    import math  # noqa: F401
+    try:
+        import nnlib
+    except ImportError:
+        return
+    for info in pkgutil.walk_packages(nnlib.__path__, "nnlib."):
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001 - an optional nnlib module
+            pass
+
+
+def _sig(obj):
+    """A short signature of one module attribute: changes when the object or its code changes."""
+    if isinstance(obj, types.FunctionType):
+        kw = obj.__kwdefaults__
+        return (f"f{id(obj)}:{id(obj.__code__)}:{id(obj.__defaults__)}:{id(obj.__globals__)}:"
+                f"{repr(sorted(kw.items()))[:120] if kw else ''}")
+    if isinstance(obj, types.ModuleType):
+        return f"m{id(obj)}:{type(obj).__name__}"
+    if isinstance(obj, type):
+        if obj.__flags__ & (1 << 9) and _watched(getattr(obj, "__module__", "") or ""):  # a Python class
+            parts = []
+            for k, v in list(vars(obj).items()):
+                code = getattr(v, "__code__", None) or getattr(getattr(v, "__func__", None), "__code__", None)
+                parts.append(f"{k}:{id(v)}:{id(code) if code is not None else ''}")
+            return f"t{id(obj)}:" + hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]
+        return f"t{id(obj)}"
+    impl = getattr(obj, "_implementation", None)
+    if impl is not None and isinstance(impl, types.FunctionType):
+        return f"d{id(obj)}:{id(impl)}:{id(impl.__code__)}"
+    if callable(obj):
+        return f"c{id(obj)}"
+    if isinstance(obj, (int, float, str, bool, bytes, type(None))):
+        return "v" + repr(obj)[:80]
+    return None
+
+
+def _module_fp(name):
+    mod = sys.modules.get(name)
+    if mod is None:
+        return None
+    out = {"__module__": f"m{id(mod)}"}
+    try:
+        items = list(types.ModuleType.__getattribute__(mod, "__dict__").items())
+    except Exception:  # noqa: BLE001
+        return {"__module__": "unreadable"}
+    for k, v in items:
+        if name == "builtins" and k in BUILTINS_ALLOWED:
+            continue
+        s = _sig(v)
+        if s is not None:
+            out[k] = s
+    return out
+
+
+def _digest(fp):
+    if fp is None:
+        return None
+    return hashlib.sha1(json.dumps(fp, sort_keys=True).encode()).hexdigest()
+
+
+def _shell_fp(st):
+    out = {}
+    ip = _shell()
+    if ip is None:
+        return {"shell": "missing"}
+
+    def ids(seq):
+        return [_qual(x) + f"@{id(x)}" for x in seq]
+
+    out["input_transformers_cleanup"] = ids(ip.input_transformers_cleanup)
+    out["input_transformers_post"] = ids(ip.input_transformers_post)
+    out["ast_transformers"] = ids(ip.ast_transformers)
+    tm = ip.input_transformer_manager
+    for attr in ("cleanup_transforms", "line_transforms", "token_transformers"):
+        out["transformer_manager." + attr] = ids(getattr(tm, attr, []) or [])
+    cbs = {}
+    for ev, fns in ip.events.callbacks.items():
+        names = []
+        for f in fns:
+            mod = getattr(getattr(f, "__func__", f), "__module__", "") or ""
+            if not mod.startswith(CALLBACK_MODULES):
+                names.append(_qual(f))
+        cbs[ev] = sorted(names)
+    out["events"] = cbs
+    out["custom_exceptions"] = repr(ip.custom_exceptions)
+    own = {}
+    for k, v in list(vars(ip).items()):
+        if callable(v) and not isinstance(v, type) and hasattr(type(ip), k):
+            own[k] = f"{id(v)}"
+    out["shell_overrides"] = own
+    parts = []
+    for cls in type(ip).__mro__:
+        for k, v in list(vars(cls).items()):
+            code = getattr(v, "__code__", None)
+            if code is not None:
+                parts.append(f"{cls.__name__}.{k}:{id(v)}:{id(code)}")
+    kernel = getattr(ip, "kernel", None)
+    if kernel is not None:
+        for cls in type(kernel).__mro__:
+            for k, v in list(vars(cls).items()):
+                code = getattr(v, "__code__", None)
+                if code is not None:
+                    parts.append(f"{cls.__name__}.{k}:{id(v)}:{id(code)}")
+        handlers = getattr(kernel, "shell_handlers", {}) or {}
+        parts += [f"handler.{k}:{id(v)}" for k, v in sorted(handlers.items())]
+        parts += [f"kernel.{k}:{id(v)}" for k, v in sorted(vars(kernel).items())
+                  if callable(v) and not isinstance(v, type) and hasattr(type(kernel), k)]
+    out["shell_code"] = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()
+    out["sys_hooks"] = {"displayhook": f"{id(sys.displayhook)}", "excepthook": f"{id(sys.excepthook)}",
+                        "stdout": f"{id(sys.stdout)}", "stderr": f"{id(sys.stderr)}",
+                        "trace": repr(sys.gettrace()), "profile": repr(sys.getprofile()),
+                        "import": f"{id(builtins.__import__)}"}
+    out["meta_path"] = ids(sys.meta_path)
+    out["path_hooks"] = ids(sys.path_hooks)
+    return out
+
+
+def _threads(st):
+    out = []
+    for t in threading.enumerate():
+        if t.ident in st.baseline_threads:
+            continue
+        mod = type(t).__module__ or ""
+        if mod.startswith(THREAD_ALLOWED):
+            continue
+        out.append(f"{t.name} ({type(t).__module__}.{type(t).__name__})")
+    return sorted(out)
+
+
+def _drain(st):
+    ev, st.events = st.events, []
+    return ev
+
+
+def _user_ns():
+    return _shell().user_ns
+
+
+def _copy(value):
+    try:
+        import numpy as np
+        if isinstance(value, np.ndarray):
+            return value.copy()
+    except Exception:  # noqa: BLE001
+        pass
+    return None
+
+
+def _same_array(a, b):
+    import numpy as np
+    return (isinstance(a, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
+def probe(kind, arg=None):
+    st = _state()
+    st.allow[0] = True
+    try:
+        if kind == "begin":
+            result = _begin(st, arg or {})
+        elif kind == "digest":
+            result = {"digest": {m: _digest(_module_fp(m)) for m in DIGEST_MODULES},
+                      "shell": _shell_fp(st), "threads": _threads(st)}
+        elif kind == "detail":
+            result = {"fp": {m: _module_fp(m) for m in (arg or [])}}
+        elif kind == "stash":
+            ns = _user_ns()
+            stashed = []
+            for name in arg or []:
+                if name in ns:
+                    st.stash[name] = (ns[name], _copy(ns[name]))
+                    stashed.append(name)
+            result = {"stashed": stashed}
+        elif kind == "restore":
+            ns = _user_ns()
+            restored = []
+            for name, (obj, copy) in list(st.stash.items()):
+                cur = ns.get(name, st)
+                if cur is st:
+                    ns[name] = obj
+                    restored.append([name, "deleted"])
+                elif cur is not obj:
+                    ns[name] = obj
+                    restored.append([name, "rebound"])
+                if copy is not None and not _same_array(obj, copy):
+                    fresh = copy.copy()
+                    ns[name] = fresh
+                    st.stash[name] = (fresh, copy)
+                    restored.append([name, "changed in place"])
+            result = {"restored": restored}
+        else:
+            result = {"error": f"unknown probe {kind!r}"}
+        result["events"] = _drain(st)
+        return json.dumps(result)
+    finally:
+        st.allow[0] = False
+
+
+def _begin(st, arg):
+    _import_all()
+    try:
+        ip = _shell()
+        st.cell_dir = ip.compile.get_code_name("", "", 0).rsplit("/", 1)[0] + "/"
+    except Exception:  # noqa: BLE001
+        st.cell_dir = None
+    st.baseline_threads = {t.ident for t in threading.enumerate()}
+    if st.cell_dir:
+        st.trusted_files = {st.cell_dir + n for n in arg.get("trusted", [])}
+    testing = sys.modules.get("nnlib.testing")
+    if testing is not None:
+        for v in list(vars(testing).values()):
+            for f in (v, getattr(v, "__wrapped__", None)):
+                if isinstance(f, types.FunctionType):
+                    st.trusted_codes.add(id(f.__code__))
+    if not st.installed:
+        protected = st.protected
+        for name, mod in list(sys.modules.items()):
+            if mod is None or not _watched(name):
+                continue
+            protected[id(mod)] = mod
+            try:
+                values = list(types.ModuleType.__getattribute__(mod, "__dict__").values())
+            except Exception:  # noqa: BLE001
+                continue
+            for v in values:
+                if isinstance(v, (types.FunctionType, type, types.BuiltinFunctionType)) or hasattr(v, "_implementation"):
+                    if isinstance(v, type) and not (v.__flags__ & (1 << 9)):
+                        continue  # a C type cannot be changed anyway
+                    protected[id(v)] = v
+                    if isinstance(v, type):
+                        for w in list(vars(v).values()):
+                            f = getattr(w, "__func__", w)
+                            if isinstance(f, types.FunctionType):
+                                protected[id(f)] = f
+            if name != "builtins" and type(mod) is types.ModuleType:
+                try:
+                    object.__setattr__(mod, "__class__", _GuardedModule)
+                except TypeError:
+                    pass
+        if type(builtins) is types.ModuleType:
+            object.__setattr__(builtins, "__class__", _GuardedModule)
+        _install_hook(st)
+        st.installed = True
+    return {"fp": {m: _module_fp(m) for m in DIGEST_MODULES},
+            "digest": {m: _digest(_module_fp(m)) for m in DIGEST_MODULES},
+            "shell": _shell_fp(st), "threads": _threads(st)}

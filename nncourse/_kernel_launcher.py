@@ -1,0 +1,151 @@
+"""Start a grading kernel in its sandbox: ``python -I -S _kernel_launcher.py SPEC -- KERNEL_CMD...``.
+
+Started by :class:`nncourse.sandbox.SandboxKernelManager`, in the ``isolated`` mode inside
+new namespaces (``unshare --mount --net --ipc --uts --pid --fork --kill-child --mount-proc``).
+It uses the standard library only (``-I -S``: nothing from the working folder, the user's
+site-packages or the environment is imported), and in this order:
+
+1. (isolated mode) makes every mount private to the namespace; mounts an empty tmpfs over
+   each folder in ``masks`` (the course root, the repository, /root, /home) and binds back
+   read-only the folders in ``keeps`` (the Python installation, nnlib) that were inside;
+   mounts small private tmpfs on /tmp, /var/tmp and /dev/shm;
+2. sets the resource limits of ``rlimits`` (soft = hard; the CPU hard limit a little above,
+   so that SIGKILL follows an ignored SIGXCPU);
+3. (isolated and user modes) drops every group, switches to ``gid``/``uid`` and sets
+   ``no_new_privs`` (no setuid program can give the privileges back);
+4. changes to ``workdir`` with umask 077 and executes the kernel command.
+
+SPEC is a JSON object; any failure exits with status 70 and a message on stderr (the kernel
+log), before the kernel runs.
+"""
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def fail(message):
+    sys.stderr.write(f"nncourse kernel launcher: {message}\n")
+    sys.stderr.flush()
+    os._exit(70)
+
+
+_libc = None
+
+
+def mount(source, target, fstype, flags, data=None):
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_char_p]
+    enc = (lambda s: None if s is None else s.encode())
+    if _libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        fail(f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def inside(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def isolate(spec):
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    masks = spec.get("masks", [])
+    keeps = [k for k in spec.get("keeps", []) if any(inside(k, m) for m in masks)]
+    keeps = [k for k in keeps if not any(k != o and inside(k, o) for o in keeps)]  # outermost only
+    fds = []
+    for k in keeps:
+        try:
+            fds.append((k, os.open(k, os.O_PATH | os.O_DIRECTORY)))
+        except OSError as exc:
+            fail(f"cannot open {k}: {exc}")
+    for m in masks:
+        mount("tmpfs", m, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for k, fd in fds:
+        os.makedirs(k, mode=0o755, exist_ok=True)
+        mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
+        mount(None, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+    size = int(spec.get("tmp_mb", 256))
+    for t in spec.get("private_tmp", []):
+        if os.path.isdir(t) and not os.path.islink(t):
+            mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+
+
+def set_limits(rlimits):
+    for name, value in rlimits.items():
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        value = int(value)
+        hard = value
+        if name == "RLIMIT_CPU":
+            hard = value + 5
+        try:
+            resource.setrlimit(which, (value, hard))
+        except (ValueError, OSError) as exc:
+            # lowering is always allowed; raising above our own hard limit is not (not root)
+            cur_soft, cur_hard = resource.getrlimit(which)
+            if cur_hard != resource.RLIM_INFINITY and cur_hard < hard:
+                try:
+                    resource.setrlimit(which, (min(value, cur_hard), cur_hard))
+                    continue
+                except (ValueError, OSError):
+                    pass
+            fail(f"setrlimit {name}={value}: {exc}")
+
+
+def drop(uid, gid):
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != gid:
+        fail("could not drop privileges")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        fail("prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def main(argv):
+    if len(argv) < 4 or argv[2] != "--":
+        fail("usage: _kernel_launcher.py SPEC -- COMMAND...")
+    try:
+        spec = json.loads(argv[1])
+    except ValueError as exc:
+        fail(f"bad spec: {exc}")
+    cmd = argv[3:]
+    if spec.get("masks") is not None and os.geteuid() == 0 and "uid" in spec:
+        isolate(spec)
+    set_limits(spec.get("rlimits", {}))
+    if "uid" in spec:
+        drop(int(spec["uid"]), int(spec["gid"]))
+    # the kernel must not think that its parent died (ipykernel polls JPY_PARENT_PID)
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        os.chdir(spec.get("workdir", "/"))
+    except OSError as exc:
+        fail(f"cannot enter {spec.get('workdir')}: {exc}")
+    os.umask(0o077)
+    try:
+        os.execve(cmd[0], cmd, env)
+    except OSError as exc:
+        fail(f"cannot run {cmd[0]}: {exc}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

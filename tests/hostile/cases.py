@@ -1,0 +1,565 @@
+"""A catalogue of broken and hostile submissions of homework 2 (the strawman).
+
+Each :class:`Hostile` is one student's submission folder, built from the committed release
+notebook (``exercises/02-strawman``) with the reference solution or a catalogued mutant
+filled in (:mod:`grading.harness`), and then broken or weaponised. :mod:`tests.test_hostile`
+grades all of them in one batch with well-behaved students, through the real autograde
+flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` through
+:func:`nncourse.sandbox.run_grader`, kernels in the sandbox), and checks for each:
+
+* ``zero``: the tests that must score 0 (what the submission did not earn); ``at_most``: a
+  cap on its total autograded points (the reference solution scores :data:`TOTAL`);
+* ``reason``: a regular expression that the student's feedback (``where="feedback"``) or the
+  instructor's pre-flight report (``where="report"``) must match;
+* ``forbid``: strings that must appear in none of the student's outputs and not in the
+  feedback (``OPENED``, which the attack prints when it gets at something it must not);
+* ``secret``: strings that must not reach the student's feedback (a line of a hidden test;
+  the autograded notebook, which only the instructor sees, holds the hidden tests anyway);
+* ``requires``: the sandbox mode the defence depends on (``"isolated"``: namespaces;
+  ``"user"``: another uid); in a weaker mode the case is reported as not defended.
+
+Attack code that reaches for the file system only ever *writes* to throw-away course folders
+under the temporary directory; elsewhere (the repository) it opens files read-only, or for
+appending without writing, and prints ``OPENED`` when that works.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import dataclass, field
+from typing import Callable
+
+import nbformat
+
+from grading import harness
+
+ASSIGNMENT = "02-strawman"
+NOTEBOOK = "strawman"
+_SOURCE = harness.SOLUTIONS / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+# the autograded test cells, in notebook order, and their points
+TESTS: dict[str, float] = {m["grade_id"]: float(m["points"]) for c, m in harness.grade_cells(_SOURCE)
+                           if c.cell_type == "code"}
+TOTAL = sum(TESTS.values())
+# a line of each hidden test (it must never reach a student)
+HIDDEN_MARKERS = ["default_rng(2004)", "default_rng(2002)", "(40, 10.0, 11, 3)"]
+
+
+def from_test(gid: str) -> set[str]:
+    """The test ``gid`` and every test after it."""
+    names = list(TESTS)
+    return set(names[names.index(gid):])
+
+
+def fails_of(mutant: str) -> set[str]:
+    mod = harness.load_case_module("a02_strawman")
+    return set(next(m for m in mod.MUTANTS if m["name"] == mutant)["fails"])
+
+
+def _mutant_replace(mutant: str | None) -> list:
+    if mutant is None:
+        return []
+    mod = harness.load_case_module("a02_strawman")
+    return list(next(m for m in mod.MUTANTS if m["name"] == mutant)["replace"])
+
+
+# ------------------------------------------------------------------ builders
+def notebook(mutant: str | None = None, replace=()) -> nbformat.NotebookNode:
+    """The release notebook with the solution (or a mutant), changed by ``replace`` pairs."""
+    return harness.build_submission(ASSIGNMENT, NOTEBOOK, [*_mutant_replace(mutant), *replace])
+
+
+def cell(nb, gid: str):
+    return next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid)
+
+
+def append_code(nb, gid: str, code: str):
+    """Add top-level code at the end of the answer cell ``gid``."""
+    c = cell(nb, gid)
+    c.source = c.source.rstrip("\n") + "\n\n\n" + textwrap.dedent(code).strip("\n")
+    return nb
+
+
+def dumps(nb) -> bytes:
+    return nbformat.writes(nb).encode("utf-8")
+
+
+def single(nb) -> dict[str, bytes]:
+    return {f"{NOTEBOOK}.ipynb": dumps(nb)}
+
+
+@dataclass
+class Hostile:
+    name: str
+    category: str
+    why: str
+    files: Callable[[], dict[str, bytes]]
+    zero: set[str] = field(default_factory=set)
+    at_most: float = TOTAL
+    reason: str = ""
+    where: str = "feedback"
+    forbid: list[str] = field(default_factory=list)
+    secret: list[str] = field(default_factory=list)
+    requires: str | None = None
+
+    @property
+    def student(self) -> str:
+        return f"h-{self.name}"
+
+    @property
+    def cap(self) -> float:
+        return min(self.at_most, TOTAL - sum(TESTS[t] for t in self.zero))
+
+
+# The attack helpers below run inside the student's kernel. They print OPENED when they get
+# at something they must not; the test fails if OPENED appears in any output.
+_DISCOVER = '''
+_MARK = "OPE" + "NED"  # what the test looks for, not written out in the source
+
+
+def _places():
+    import glob, os
+    from pathlib import Path
+    import nnlib
+    found = set()
+    here = Path.cwd()
+    found.update(str(p) for p in [here, *here.parents][:6])
+    for pid in ("self", str(os.getppid()), "1"):
+        for what in ("cwd", "root"):
+            try:
+                found.add(os.readlink(f"/proc/{pid}/{what}"))
+            except OSError:
+                pass
+    found.add(str(Path(nnlib.__file__).resolve().parents[1]))
+    for pattern in ("/tmp/*", "/tmp/*/*", "/tmp/*/*/*", "/work/*", "/home/*", "/root/*"):
+        found.update(glob.glob(pattern))
+    for value in os.environ.values():
+        found.update(v for v in value.split(":") if v.startswith("/"))
+    return sorted(p for p in found if os.path.isdir(p))
+'''
+
+
+def _attack(body: str, mutant: str | None = None, where: str = "predict_miles"):
+    code = _DISCOVER + "\n" + textwrap.dedent(body)
+    return lambda: single(append_code(notebook(mutant), where, code))
+
+
+def _v3() -> dict[str, bytes]:
+    from nbformat import converter
+
+    v3 = converter.convert(notebook(), 3)
+    return {f"{NOTEBOOK}.ipynb": json.dumps(v3, indent=1).encode("utf-8")}
+
+
+def _delete_tests() -> dict[str, bytes]:
+    nb = notebook("gradient_sign")
+    nb.cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                not in ("test_strawman_gradient_values", "test_strawman_gradient_hidden", "setup")]
+    return single(nb)
+
+
+def _duplicate_test() -> dict[str, bytes]:
+    nb = notebook("loss_sum_not_mean")
+    i = nb.cells.index(cell(nb, "test_strawman_loss_values"))
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[i])))
+    copy.id = "dup-copy"
+    copy.source = "pass  # the test, made harmless"
+    nb.cells.insert(i + 1, copy)
+    cell(nb, "test_strawman_loss_values").source = "pass"
+    return single(nb)
+
+
+def _change_types() -> dict[str, bytes]:
+    nb = notebook("gradient_sign")
+    c = cell(nb, "test_strawman_gradient_hidden")
+    c.cell_type = "markdown"
+    c.pop("outputs", None)
+    c.pop("execution_count", None)
+    r = cell(nb, "test_iterate_hidden")
+    r.cell_type = "raw"
+    r.pop("outputs", None)
+    r.pop("execution_count", None)
+    v = cell(nb, "test_strawman_gradient_values")
+    v.cell_type = "markdown"
+    v.pop("outputs", None)
+    v.pop("execution_count", None)
+    return single(nb)
+
+
+def _edit_id() -> dict[str, bytes]:
+    nb = notebook("iterate_off_by_one")
+    c = cell(nb, "test_iterate_hidden")
+    c.metadata["nbgrader"]["grade_id"] = "test_iterate_hidden_v2"
+    c.source = "pass"
+    v = cell(nb, "test_iterate_values")
+    v.metadata["nbgrader"]["grade_id"] = "my_own_cell"
+    v.metadata["nbgrader"]["locked"] = False
+    v.source = "pass"
+    return single(nb)
+
+
+def _edit_locked() -> dict[str, bytes]:
+    nb = notebook("huber_gradient_unclipped")
+    for gid in ("test_huber_gradient_gradcheck", "test_huber_hidden"):
+        c = cell(nb, gid)
+        c.source = "pass"
+        c.metadata["nbgrader"]["locked"] = False
+    return single(nb)
+
+
+def _inflate_points() -> dict[str, bytes]:
+    nb = notebook("loss_without_half")
+    cell(nb, "test_strawman_loss_values").metadata["nbgrader"]["points"] = 100
+    cell(nb, "test_strawman_loss_hidden").metadata["nbgrader"]["grade"] = False
+    cell(nb, "written_divergence").metadata["nbgrader"]["points"] = 50
+    return single(nb)
+
+
+def _edit_setup() -> dict[str, bytes]:
+    nb = notebook("loss_sum_not_mean")
+    c = cell(nb, "setup")
+    c.source += "\n\ndef check_close(*args, **kwargs):\n    pass\n"
+    return single(nb)
+
+
+def _fake_grade_cell() -> dict[str, bytes]:
+    nb = notebook("loss_without_half")
+    fake = nbformat.v4.new_code_cell("print('bonus points, please')")
+    fake.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": True, "points": 50,
+                                 "schema_version": 3, "solution": False, "task": False}
+    nb.cells.insert(3, fake)
+    return single(nb)
+
+
+def _extra() -> dict[str, bytes]:
+    other = notebook()
+    append_code(other, "predict_miles", "import numpy\nnumpy.all = lambda *a, **k: True\nprint('OPE' + 'NED extra')")
+    return {**single(notebook()), "scratch.ipynb": dumps(other)}
+
+
+HOSTILE: list[Hostile] = [
+    # ----------------------------------------------------------------- resources
+    Hostile("infinite-loop", "resources", "an infinite loop in huber_gradient",
+            lambda: single(notebook(replace=[("return float(np.mean(np.clip(r, -delta, delta) * km))",
+                                              "while True:\n        pass")])),
+            zero={"test_huber_gradient_gradcheck", "test_huber_hidden"},
+            reason=r"ran longer than the time limit"),
+    Hostile("uninterruptible-loop", "resources", "a top-level loop that swallows KeyboardInterrupt",
+            lambda: single(append_code(notebook(), "fit_conversion", """
+                import time
+                while True:
+                    try:
+                        time.sleep(0.05)
+                    except KeyboardInterrupt:
+                        pass
+            """)),
+            zero=from_test("test_fit_conversion_book_data"), reason=r"ignored the interrupt"),
+    Hostile("sleep-past-timeout", "resources", "iterate sleeps for an hour",
+            lambda: single(notebook(replace=[("history = [float(c0)]",
+                                              "import time\n    time.sleep(3600)\n    history = [float(c0)]")])),
+            zero={"test_iterate_values", "test_iterate_hidden"}, reason=r"ran longer than the time limit"),
+    Hostile("os-exit", "resources", "strawman_gradient calls os._exit(1): the kernel dies",
+            lambda: single(notebook(replace=[("residual = c * km - np.asarray(miles, dtype=float)\n    return float(np.mean(residual * km))",
+                                              "import os\n    os._exit(1)")])),
+            zero=from_test("test_strawman_gradient_values"), reason=r"kernel died.*exited with status 1"),
+    Hostile("segfault-ctypes", "resources", "huber_loss reads address 0 through ctypes: a segfault",
+            lambda: single(notebook(replace=[("a = np.abs(r)", "import ctypes\n    ctypes.string_at(0)\n    a = np.abs(r)")])),
+            zero=set(TESTS), reason=r"SIGSEGV"),
+    Hostile("abort", "resources", "fit_conversion calls os.abort(): the kernel dies",
+            lambda: single(notebook(replace=[("model = nnlib.Sequential", "import os\n    os.abort()\n    model = nnlib.Sequential")])),
+            zero=from_test("test_fit_conversion_book_data"), reason=r"kernel died"),
+    Hostile("memory-bomb", "resources", "fit_conversion allocates 4.8 GB",
+            lambda: single(notebook(replace=[("model = nnlib.Sequential",
+                                              "hog = np.ones(6 * 10**8)\n    model = nnlib.Sequential")])),
+            zero={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}, reason=r"MemoryError"),
+    Hostile("huge-output", "resources", "prints 100 MB",
+            lambda: single(append_code(notebook(), "predict_miles", """
+                for _ in range(1000):
+                    print("x" * 100_000)
+            """)),
+            reason=r"output cut by the autograder"),
+    Hostile("fork-bomb", "resources", "forks up to 500 sleeping children",
+            lambda: single(append_code(notebook(), "predict_miles", """
+                import os, time
+                kids = 0
+                for _ in range(500):
+                    try:
+                        pid = os.fork()
+                    except OSError:
+                        break
+                    if pid == 0:
+                        time.sleep(600)
+                        os._exit(0)
+                    kids += 1
+                print("children:", kids)
+            """)),
+            reason=r"os\.fork", requires="user"),
+    Hostile("disk-filler", "resources", "writes a 1 GB file",
+            lambda: single(append_code(notebook(), "predict_miles", """
+                with open("filler.bin", "wb") as fh:
+                    for _ in range(1024):
+                        fh.write(b"0" * (1 << 20))
+            """)),
+            reason=r"File too large"),
+    Hostile("detached-daemon", "resources", "starts a process in a new session, and a double-forked daemon",
+            lambda: single(append_code(notebook(), "predict_miles", """
+                import os, subprocess, time
+                subprocess.Popen(["sleep", "600"], start_new_session=True)
+                if os.fork() == 0:
+                    os.setsid()
+                    if os.fork() == 0:
+                        time.sleep(600)
+                    os._exit(0)
+            """)),
+            reason=r"subprocess\.Popen|os\.fork", requires="user"),
+    # ----------------------------------------------------------------- notebooks
+    Hostile("invalid-json", "notebook", "the notebook file is cut short (invalid JSON)",
+            lambda: {f"{NOTEBOOK}.ipynb": dumps(notebook())[:5000]},
+            zero=set(TESTS), reason=r"not valid JSON", where="report"),
+    Hostile("empty-file", "notebook", "an empty file",
+            lambda: {f"{NOTEBOOK}.ipynb": b""}, zero=set(TESTS), reason=r"empty file", where="report"),
+    Hostile("renamed", "notebook", "the notebook handed in under another name",
+            lambda: {"strawman (1).ipynb": dumps(notebook())}, zero=set(TESTS),
+            reason=r"strawman\.ipynb: is missing \(renamed\?", where="report"),
+    Hostile("extra-notebook", "notebook", "an extra notebook that patches numpy",
+            _extra, reason=r"scratch\.ipynb: is not a notebook of the assignment", where="report",
+            forbid=["OPENED"]),
+    Hostile("missing-notebook", "notebook", "no notebook at all, only a text file",
+            lambda: {"README.txt": b"I will hand it in later"}, zero=set(TESTS),
+            reason=r"strawman\.ipynb: is missing", where="report"),
+    Hostile("nbformat-v3", "notebook", "the notebook saved in nbformat 3",
+            _v3, reason=r"old notebook format version 3", where="report"),
+    Hostile("grade-cells-deleted", "notebook", "two test cells and the setup cell deleted, with a wrong gradient",
+            _delete_tests, zero=fails_of("gradient_sign"), reason=r"was missing; the grader put it back"),
+    Hostile("grade-cell-duplicated", "notebook", "a test cell duplicated and both copies emptied",
+            _duplicate_test, zero=fails_of("loss_sum_not_mean"), reason=r"appears 2 times"),
+    Hostile("grade-cell-type-changed", "notebook", "test cells turned into markdown and raw cells",
+            _change_types, zero=fails_of("gradient_sign"), reason=r"changed from a code cell to a (markdown|raw) cell"),
+    Hostile("grade-id-edited", "notebook", "test cells renamed (new grade ids) and emptied",
+            _edit_id, zero=fails_of("iterate_off_by_one"), reason=r"does not exist"),
+    Hostile("locked-cell-modified", "notebook", "test cells unlocked and emptied",
+            _edit_locked, zero=fails_of("huber_gradient_unclipped"),
+            reason=r"test cell 'test_huber_hidden' was edited"),
+    Hostile("points-inflated", "notebook", "a test worth 100 points, a test made ungraded",
+            _inflate_points, zero=fails_of("loss_without_half"), reason=r"nbgrader settings .*were changed"),
+    Hostile("setup-cell-modified", "notebook", "the read-only setup cell redefines check_close",
+            _edit_setup, zero=fails_of("loss_sum_not_mean"), reason=r"read-only cell 'setup' was edited"),
+    Hostile("fake-grade-cell", "notebook", "a new cell that claims to be a 50-point test",
+            _fake_grade_cell, zero=fails_of("loss_without_half"), reason=r"'bonus', which does not exist"),
+    # ------------------------------------------------------------ monkeypatching
+    Hostile("rebind-check-close", "monkeypatch", "redefines check_close in an answer cell (wrong loss)",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                def check_close(*args, **kwargs):
+                    pass
+            """)),
+            zero=fails_of("loss_sum_not_mean"), reason=r"replaced\W+check_close\W+which the\s+tests use"),
+    Hostile("patch-nnlib-testing", "monkeypatch", "nnlib.testing.check_close made a no-op (wrong loss)",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                import nnlib.testing
+                nnlib.testing.check_close.__code__ = (lambda *a, **k: None).__code__
+                nnlib.testing.check_true = lambda *a, **k: None
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("patch-numpy", "monkeypatch", "numpy.isclose and numpy.all always true (wrong gradient)",
+            lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
+                np.isclose = lambda *a, **k: np.array(True)
+                np.all = lambda *a, **k: True
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("patch-numpy-testing", "monkeypatch", "numpy.testing assertions made no-ops",
+            lambda: single(append_code(notebook("iterate_off_by_one"), "iterate", """
+                import numpy.testing as npt
+                npt.assert_allclose = lambda *a, **k: None
+                npt.assert_array_equal = lambda *a, **k: None
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("patch-builtins", "monkeypatch", "builtins abs and isinstance replaced (a fit that does not learn)",
+            lambda: single(append_code(notebook("fit_fixed_eta"), "fit_conversion", """
+                import builtins
+                builtins.abs = lambda x: 0.0
+                builtins.isinstance = lambda *a: True
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("patch-via-parameter", "monkeypatch",
+            "patches numpy through a function parameter, which a syntactic check cannot follow",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                def _arm(m, value):
+                    m.all = value
+                    m.isclose = value
+                try:
+                    _arm(np, lambda *a, **k: True)
+                except Exception:
+                    pass
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("ipython-transformer", "monkeypatch", "an IPython input transformer empties every test cell",
+            lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
+                get_ipython().input_transformers_cleanup.append(
+                    lambda lines: ["pass\\n"] if any("check_" in l for l in lines) else lines)
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("swallow-errors", "monkeypatch", "a custom exception handler swallows every failing test",
+            lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
+                get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("frame-peek", "monkeypatch", "strawman_loss returns the hidden test's expected value from its frame",
+            lambda: single(notebook("loss_sum_not_mean", replace=[(
+                "return float(np.sum(0.5 * residual ** 2))",
+                "import sys\n    caller = sys._getframe(1).f_locals\n"
+                "    return float(caller['expected']) if 'expected' in caller else float(np.sum(0.5 * residual ** 2))")])),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("gc-hunt", "monkeypatch", "walks the garbage collector to find and patch check_close",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                import gc
+                try:
+                    for obj in gc.get_objects():
+                        if getattr(obj, "__name__", "") == "check_close":
+                            obj.__code__ = (lambda *a, **k: None).__code__
+                except Exception as exc:
+                    print(type(exc).__name__, exc)
+            """)),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    # ------------------------------------------------------ files and processes
+    Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; corrupts one under /tmp, reads others",
+            _attack("""
+                import glob, os
+                for place in _places():
+                    for db in glob.glob(os.path.join(place, "gradebook.db")) + glob.glob(os.path.join(place, "*", "gradebook.db")):
+                        try:
+                            if db.startswith("/tmp/"):
+                                with open(db, "r+b") as fh:
+                                    fh.seek(100)
+                                    fh.write(b"\\0" * 4000)
+                                print(_MARK, "for writing", db)
+                            else:
+                                with open(db, "rb") as fh:
+                                    fh.read(100)
+                                print(_MARK, "for reading", db)
+                        except OSError as exc:
+                            print("refused", db, exc)
+            """), forbid=["OPENED"], reason=r"opens files"),
+    Hostile("other-students-files", "files", "overwrites other students' submissions and autograded notebooks",
+            _attack("""
+                import glob, os
+                for place in _places():
+                    for kind in ("submitted", "autograded", "feedback"):
+                        for nb in glob.glob(os.path.join(place, kind, "*", "02-strawman", "*.ipynb")):
+                            try:
+                                if nb.startswith("/tmp/"):
+                                    with open(nb, "w") as fh:
+                                        fh.write("{}")
+                                    print(_MARK, "for writing", nb)
+                                else:
+                                    open(nb).close()
+                                    print(_MARK, "for reading", nb)
+                            except OSError as exc:
+                                print("refused", nb, exc)
+                for path in ("../../../submitted", "../../good-solution", "/work/main/nnlib/testing.py"):
+                    try:
+                        with open(path if path.endswith(".py") else path + "/x", "a"):
+                            print(_MARK, path)
+                    except OSError as exc:
+                        print("refused", path, exc)
+            """), forbid=["OPENED"], reason=r"opens files"),
+    Hostile("read-hidden-tests", "files", "reads the source notebook (solutions/) and the git history",
+            _attack("""
+                import glob, os
+                for place in _places():
+                    for nb in glob.glob(os.path.join(place, "solutions", "02-strawman", "*.ipynb")) + \\
+                              glob.glob(os.path.join(place, "source", "02-strawman", "*.ipynb")) + \\
+                              glob.glob(os.path.join(place, "autograded", "*", "02-strawman", "*.ipynb")):
+                        try:
+                            print(_MARK, nb, open(nb).read())
+                        except OSError as exc:
+                            print("refused", nb, exc)
+                    if os.path.isdir(os.path.join(place, ".git")):
+                        try:
+                            print(_MARK, ".git", os.listdir(os.path.join(place, ".git", "objects"))[:5])
+                        except OSError as exc:
+                            print("refused .git", exc)
+            """), forbid=["OPENED"], secret=HIDDEN_MARKERS, reason=r"opens files", requires="isolated"),
+    Hostile("inspect-parent", "files", "reads the grader's command line, environment and files through /proc",
+            _attack("""
+                import os
+                for pid in os.listdir("/proc"):
+                    if not pid.isdigit() or int(pid) == os.getpid():
+                        continue
+                    for what in ("cmdline", "environ"):
+                        try:
+                            with open(f"/proc/{pid}/{what}", "rb") as fh:
+                                text = fh.read().replace(b"\\0", b" ").decode(errors="replace")
+                            if "autograde" in text or "pytest-of" in text or "nn-grading" in text:
+                                print(_MARK, pid, what, text[:300])
+                        except OSError:
+                            pass
+                    try:
+                        for fd in os.listdir(f"/proc/{pid}/fd"):
+                            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                            if "gradebook" in target or "nn-grading" in target:
+                                print(_MARK, "fd", pid, target)
+                    except OSError:
+                        pass
+                ppid = os.getppid()
+                try:
+                    print(_MARK, "parent cwd", os.listdir(f"/proc/{ppid}/cwd"))
+                except OSError as exc:
+                    print("refused parent", ppid, exc)
+            """), forbid=["OPENED"], reason=r"opens files", requires="isolated"),
+    Hostile("history-leak", "files", "raises an error that quotes the hidden test (from IPython's history)",
+            lambda: single(notebook(replace=[("history = [float(c0)]",
+                                              "raise ValueError('\\n'.join(In[-3:]))\n    history = [float(c0)]")])),
+            zero=set(TESTS), secret=HIDDEN_MARKERS, reason=r"GraderIntegrityError"),
+    Hostile("network", "files", "connects to the internet and to the grader's machine",
+            _attack("""
+                import socket
+                for host, port in (("pypi.org", 443), ("1.1.1.1", 53), ("127.0.0.1", 22), ("127.0.0.1", 5432)):
+                    try:
+                        socket.create_connection((host, port), timeout=3).close()
+                        print(_MARK, "network", host, port)
+                    except OSError as exc:
+                        print("no network", host, port, exc)
+            """), forbid=["OPENED network"], reason=r"socket\.connect",
+            requires="isolated"),
+    Hostile("persist-for-later", "files", "plants an IPython startup file and a sitecustomize for the next students",
+            _attack("""
+                import os, site, sys
+                payload = "import numpy\\nnumpy.all = lambda *a, **k: True\\n"
+                targets = [os.path.expanduser("~/.ipython/profile_default/startup/00-patch.py"), "/tmp/00-patch.py"]
+                targets += [os.path.join(p, "sitecustomize.py") for p in site.getsitepackages()]
+                for t in targets:
+                    try:
+                        os.makedirs(os.path.dirname(t), exist_ok=True)
+                        with open(t, "a") as fh:
+                            if "site-packages" in t:
+                                print(_MARK, t)
+                            else:
+                                fh.write(payload)
+                    except OSError as exc:
+                        print("refused", t, exc)
+            """), forbid=["OPENED"], reason=r"opens files"),
+    Hostile("kill-grader", "files", "signals its parent, its process group and every process it may",
+            _attack("""
+                import os, signal
+                for target in (os.getppid(), 0, -1):
+                    try:
+                        if target > 0:
+                            os.kill(target, signal.SIGKILL)
+                        elif target == 0:
+                            os.killpg(os.getpgrp(), signal.SIGTERM)
+                        else:
+                            os.kill(-1, signal.SIGKILL)
+                    except OSError as exc:
+                        print("refused", target, exc)
+            """), reason=r"os\.kill", requires="user"),
+]
+
+# the well-behaved class, graded alone and in the batch: their grades must not change
+GOOD = {
+    "good-solution": lambda: single(notebook()),
+    "good-release": lambda: single(harness.build_submission(ASSIGNMENT, NOTEBOOK, untouched=True)),
+    "good-gradient-sign": lambda: single(notebook("gradient_sign")),
+    "good-closed-form": lambda: single(harness.build_submission(
+        ASSIGNMENT, NOTEBOOK, next(h for h in harness.load_case_module("a02_strawman").HONEST
+                                   if h["name"] == "closed_form_gradient")["replace"])),
+}
