@@ -132,8 +132,11 @@ def main(argv):
     set_limits(spec.get("rlimits", {}))
     if "uid" in spec:
         drop(int(spec["uid"]), int(spec["gid"]))
-    # the kernel must not think that its parent died (ipykernel polls JPY_PARENT_PID)
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env = dict(os.environ)
+    if spec.get("masks") is not None:
+        # in its own PID namespace the kernel cannot see its parent: ipykernel, which polls
+        # JPY_PARENT_PID, would think the parent died (the namespace ends with its parent)
+        env.pop("JPY_PARENT_PID", None)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
     try:

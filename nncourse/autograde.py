@@ -77,14 +77,18 @@ class Summary:
     jobs: int = 1
     batches: list[list[str]] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
+    # nncourse.preflight: problems of the submissions, of the gradebook, and tampering found
+    problems: dict = field(default_factory=dict)
+    integrity: list[str] = field(default_factory=list)
+    tampered: dict[str, list[str]] = field(default_factory=dict)
 
     def with_status(self, status: str) -> list[str]:
         return sorted(s for s, sub in self.submissions.items() if sub.status == status)
 
     @property
     def ok(self) -> bool:
-        """No submission failed and none was lost."""
-        return not self.with_status(FAILED) and not self.lost
+        """No submission failed, none was lost, and the gradebook is whole."""
+        return not self.with_status(FAILED) and not self.lost and not self.integrity
 
     def format(self) -> str:
         graded, fresh = self.with_status(GRADED), self.with_status(UP_TO_DATE)
@@ -94,6 +98,15 @@ class Summary:
                  + (f", {len(fresh)} up to date" if fresh else "")]
         if self.retried:
             lines.append(f"   graded again alone after a failed batch: {', '.join(self.retried)}")
+        if any(self.problems.values()):
+            from .preflight import format_preflight
+
+            lines.append("   pre-flight check of the submissions:")
+            lines.append(format_preflight(self.problems))
+        for s, found in sorted(self.tampered.items()):
+            lines.append(f"   TAMPERING {s}: every autograded test scores 0 (review it): {'; '.join(found[:3])}")
+        for p in self.integrity:
+            lines.append(f"   GRADEBOOK {p}")
         for s in self.with_status(FAILED):
             sub = self.submissions[s]
             lines.append(f"   FAILED {s} (tried {sub.attempts} times): {sub.error}")
@@ -338,6 +351,9 @@ def autograde_assignment(course: Course, assignment: str, *, jobs: int | None = 
             sub.status = UP_TO_DATE
     batches = plan_batches(todo, jobs, batch_size)
     summary = Summary(assignment, submissions, jobs=jobs, batches=batches)
+    from .preflight import after_grading, before_grading
+
+    summary.problems = before_grading(course, assignment, list(submissions), log)
     if todo:
         log(f"== autograde {assignment}: {len(todo)} submission(s) on {jobs} worker(s) in {len(batches)} batch(es)")
         runner = _Runner(course, assignment, submissions, jobs, timeout, list(extra_args or []), log)
@@ -350,5 +366,7 @@ def autograde_assignment(course: Course, assignment: str, *, jobs: int | None = 
     else:
         log(f"== autograde {assignment}: nothing new to grade ({len(submissions)} submission(s))")
     summary.lost = verify(course, assignment, submissions)
+    summary.integrity, summary.tampered = after_grading(
+        course, assignment, [s for s, sub in submissions.items() if sub.status in (FAILED, NOTHING)])
     summary.seconds = time.monotonic() - start
     return summary

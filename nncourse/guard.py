@@ -55,7 +55,7 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from .sandbox import SandboxKernelManager, describe_exit
+from .sandbox import SandboxKernelManager, describe_exit, sandbox_mode
 
 GUARD_SOURCE = Path(__file__).with_name("_kernel_guard.py").read_text()
 MARK = "GraderIntegrityError"
@@ -465,7 +465,8 @@ class _ProbeFailed(Exception):
 class GuardedExecute(Execute):
     """nbgrader's Execute, hardened against broken and hostile submissions (see the module doc)."""
 
-    max_output_chars = Integer(20_000, help="Characters of output kept per cell").tag(config=True)
+    max_output_chars = Integer(1_000_000, help="Characters of output kept per cell (a plot is ~50 000)").tag(config=True)
+    max_notebook_output_chars = Integer(5_000_000, help="Characters of output kept per notebook").tag(config=True)
     probe_timeout = Integer(30, help="Seconds the kernel has to answer a probe of the grader").tag(config=True)
     static_check = Bool(True, help="Check the student's code before running it").tag(config=True)
     runtime_guard = Bool(True, help="Probe the kernel before and after every test cell").tag(config=True)
@@ -503,10 +504,12 @@ class GuardedExecute(Execute):
     def output(self, outs, msg, display_id, cell_index):
         used = self._out_used.get(cell_index, 0)
         size = _msg_size(msg)
-        if used + size > self.max_output_chars:
+        total = sum(self._out_used.values())
+        limit = min(self.max_output_chars, used + max(0, self.max_notebook_output_chars - total))
+        if used + size > limit:
             if cell_index not in self._out_cut:
                 self._out_cut.add(cell_index)
-                room = max(0, self.max_output_chars - used)
+                room = max(0, limit - used)
                 content = msg.get("content", {})
                 if msg.get("msg_type") == "stream" and room > 0:
                     outs.append(new_output("stream", name=content.get("name", "stdout"),
@@ -516,8 +519,8 @@ class GuardedExecute(Execute):
                     evalue = str(content.get("evalue", ""))[:max(200, room)]
                     outs.append(_error(ename, evalue))
                 outs.append(new_output("stream", name="stdout",
-                                       text=f"\n[output cut by the autograder: more than "
-                                            f"{self.max_output_chars} characters]\n"))
+                                       text=f"\n[output cut by the autograder: more than {limit} characters "
+                                            "in this cell]\n"))
             self._out_used[cell_index] = used + size
             return None
         self._out_used[cell_index] = used + size
@@ -583,6 +586,8 @@ class GuardedExecute(Execute):
                     self.findings += scan_source(cell.source, protected, where)
 
         stopped: str | None = None     # why the remaining cells were not run
+        if issubclass(self.kernel_manager_class, SandboxKernelManager):
+            self._sandbox_mode = sandbox_mode()  # raises SandboxError rather than run code unconfined
         with self.setup_kernel():
             assert self.kc is not None
             info = self.wait_for_reply(self.kc.kernel_info())
@@ -709,6 +714,7 @@ class GuardedExecute(Execute):
             nb.cells.insert(0, cell)
         nb.metadata["nncourse"] = {
             "verdict": "tampered" if tamper else "ok",
+            "sandbox": getattr(self, "_sandbox_mode", ""),
             "findings": [{"severity": f.severity, "what": f.what, "where": f.where} for f in self.findings],
             "notes": list(dict.fromkeys(self.notes)),
         }

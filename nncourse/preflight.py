@@ -297,3 +297,50 @@ def record_ungraded(course, assignment: str, students: list[str], reasons: dict[
                 gb.db.commit()
                 changed.append(s)
     return changed
+
+
+# ------------------------------------------------- the autograde step's hooks
+def before_grading(course, assignment: str, students: list[str], log=print) -> dict[str, list[Problem]]:
+    """What :func:`nncourse.autograde.autograde_assignment` runs before nbgrader: the pre-flight
+    report, the permissions of the course's private folders, the sandbox mode (with its
+    warning when it is weaker than ``isolated``). Never raises."""
+    from .sandbox import sandbox_mode, secure_course
+
+    try:
+        secure_course(course.root)
+    except OSError:
+        pass
+    try:
+        mode = sandbox_mode()
+        log(f"   kernels run in the '{mode}' sandbox (README, 'Autograding untrusted code')")
+    except Exception as exc:  # noqa: BLE001
+        log(f"   WARNING: the sandbox could not be set up: {exc}")
+    try:
+        return preflight(course, assignment, students)
+    except Exception as exc:  # noqa: BLE001 - a report, never a reason to stop
+        return {"": [Problem("", "", INFO, f"the pre-flight check failed: {type(exc).__name__}: {exc}")]}
+
+
+def after_grading(course, assignment: str, not_graded: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """What runs after nbgrader: 0 points for the tests of submissions nbgrader could not grade
+    (:func:`record_ungraded`), then :func:`check_gradebook` and the tampering verdicts.
+    Returns (integrity problems, student -> what the grader found)."""
+    problems: list[str] = []
+    try:
+        record_ungraded(course, assignment, not_graded)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"could not record 0 points for {', '.join(not_graded)}: {exc}")
+    try:
+        problems += check_gradebook(course, assignment)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"the gradebook check failed: {type(exc).__name__}: {exc}")
+    tampered: dict[str, list[str]] = {}
+    try:
+        for student, nbs in verdicts(course, assignment).items():
+            for name, v in nbs.items():
+                if v.get("verdict") == "tampered":
+                    tampered.setdefault(student, []).extend(
+                        f"{name}: {f['what']}" for f in v.get("findings", []) if f.get("severity") == "tamper")
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"the verdicts could not be read: {exc}")
+    return problems, tampered

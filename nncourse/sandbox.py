@@ -32,6 +32,10 @@ What the kernel gets depends on what the machine allows (:func:`sandbox_mode`):
     runs as the instructor and can do whatever the instructor can. A warning says so: grade
     untrusted code as root, or in a container or virtual machine that is thrown away.
 
+As root, student code never runs as root: when neither ``isolated`` nor ``user`` works (the
+check runs once per grading process, by starting Python in the sandbox), no kernel starts and
+:class:`SandboxError` says why, unless ``NNCOURSE_SANDBOX=limits`` asks for it explicitly.
+
 The resource limits (:class:`Limits`, environment variables ``NNCOURSE_*``) apply in every
 mode: memory (``RLIMIT_AS``), the size of a written file (``RLIMIT_FSIZE``), processes
 (``RLIMIT_NPROC``, per uid, so only in the first two modes), CPU time (``RLIMIT_CPU``), open
@@ -77,8 +81,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-__all__ = ["GraderResult", "Limits", "run_grader", "sandbox_mode", "secure_course",
-           "SandboxKernelManager", "SANDBOX_GROUP", "sweep_sandbox_uids"]
+__all__ = ["GraderResult", "Limits", "run_grader", "sandbox_mode", "secure_course", "SandboxError",
+           "SandboxKernelManager", "SANDBOX_GROUP", "sweep_sandbox_uids", "orphaned_sandbox_processes"]
 
 # the last characters of the grader's stdout and stderr that run_grader returns
 MAX_LOG_CHARS = 2_000_000
@@ -290,26 +294,45 @@ def _namespace_prefix() -> list[str]:
             "--mount-proc", "--"]
 
 
+class SandboxError(RuntimeError):
+    """Kernels cannot be isolated on this machine, and running them as root is not allowed."""
+
+
 def _probe(mode: str) -> str | None:
-    """Start a Python through the launcher in ``mode`` and import nnlib; None if it works, else why not."""
+    """Start a Python through the launcher in ``mode`` and import nnlib; None if it works, else why not.
+
+    It runs as a uid of its own (a slot, as a kernel would), so that no kernel's processes
+    count against its process limit.
+    """
     limits = Limits()
-    spec = _launcher_spec(mode, uid=uid_range()[-1], gid=sandbox_gid(), limits=limits,
-                          workdir=Path("/"), masks=_default_masks([]), keeps=_default_keeps([]))
-    cmd = _wrap(mode, spec, [sys.executable, "-c", "import numpy, nnlib; print('ok')"])
+    gid = sandbox_gid()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=_base_env(Path("/tmp")))
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        slot = _acquire_slot(gid)
+    except (OSError, RuntimeError) as exc:
         return str(exc)
-    if proc.returncode != 0 or proc.stdout.strip() != "ok":
-        return (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-    return None
+    try:
+        spec = _launcher_spec(mode, uid=slot.uid, gid=gid, limits=limits, workdir=Path("/"),
+                              masks=_default_masks([]), keeps=_default_keeps([]))
+        cmd = _wrap(mode, spec, [sys.executable, "-c", "import numpy, nnlib; print('ok')"])
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_base_env(Path("/tmp")))
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if proc.returncode != 0 or proc.stdout.strip() != "ok":
+            return (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return None
+    finally:
+        kill_uid(slot.uid, gid)
+        slot.release()
 
 
 def sandbox_mode() -> str:
     """``isolated``, ``user`` or ``limits`` (see the module documentation); detected once per process.
 
-    ``NNCOURSE_SANDBOX=user`` or ``=limits`` asks for less isolation than the machine allows
-    (to debug a kernel); it is never more than the machine allows.
+    As root, student code never runs as root: when neither ``isolated`` nor ``user`` works,
+    :class:`SandboxError` is raised (and no kernel starts), unless ``NNCOURSE_SANDBOX=limits``
+    asks for it explicitly. ``NNCOURSE_SANDBOX=user`` asks for less isolation than the machine
+    allows (to debug a kernel). Not as root, the mode is ``limits``, with a warning.
     """
     with _MODE_LOCK:
         if "mode" in _MODE:
@@ -318,35 +341,39 @@ def sandbox_mode() -> str:
         if wanted not in MODES:
             _warn_once(f"NNCOURSE_SANDBOX={wanted!r} is not one of {', '.join(MODES)}; using 'isolated'")
             wanted = "isolated"
-        order = list(MODES[MODES.index(wanted):])
-        mode = "limits"
-        reasons = []
         if os.geteuid() != 0:
-            reasons.append("not running as root, so kernels cannot run as another user")
-        else:
-            for candidate in order:
-                if candidate == "limits":
-                    break
-                if candidate == "isolated" and not shutil.which("unshare"):
-                    reasons.append("isolated: `unshare` (util-linux) is not installed")
-                    continue
+            _warn_once("not running as root, so kernels run with resource limits only, as the user who "
+                       "grades: student code can read and change everything this user can, including "
+                       "the gradebook. Grade untrusted code as root, or in a throw-away container or "
+                       "virtual machine.")
+            _MODE["mode"] = "limits"
+            return "limits"
+        if wanted == "limits":
+            _warn_once("NNCOURSE_SANDBOX=limits: kernels run AS ROOT with resource limits only; student "
+                       "code can do anything on this machine.")
+            _MODE["mode"] = "limits"
+            return "limits"
+        reasons = []
+        for candidate in MODES[MODES.index(wanted):]:
+            if candidate == "limits":
+                break
+            if candidate == "isolated" and not shutil.which("unshare"):
+                reasons.append("isolated: `unshare` (util-linux) is not installed")
+                continue
+            why = _probe(candidate)
+            if why is not None:  # once more: a busy machine, a transient failure
+                time.sleep(1)
                 why = _probe(candidate)
-                if why is None:
-                    mode = candidate
-                    break
-                reasons.append(f"{candidate}: {why}")
-        if mode != wanted:
-            detail = "; ".join(reasons)
-            if mode == "user":
-                _warn_once("kernels run as an unprivileged uid but WITHOUT namespaces: they have the "
-                           "network and can read world-readable files (" + detail + ")")
-            else:
-                _warn_once("kernels run with resource limits only, as the user who grades: student "
-                           "code can read and change everything this user can, including the "
-                           "gradebook (" + detail + "). Grade untrusted code as root, or in a "
-                           "throw-away container or virtual machine.")
-        _MODE["mode"] = mode
-        return mode
+            if why is None:
+                if candidate == "user" and wanted == "isolated":
+                    _warn_once("kernels run as an unprivileged uid but WITHOUT namespaces: they have the "
+                               "network and can read world-readable files (" + "; ".join(reasons) + ")")
+                _MODE["mode"] = candidate
+                return candidate
+            reasons.append(f"{candidate}: {why}")
+        raise SandboxError("cannot isolate the grading kernels (" + "; ".join(reasons) + "). Student code "
+                           "is not run as root: fix the sandbox (README, 'Autograding untrusted code'), or "
+                           "set NNCOURSE_SANDBOX=limits to run it as root anyway.")
 
 
 def secure_course(root: str | os.PathLike, extra: Sequence[str | os.PathLike] = ()) -> list[Path]:

@@ -2,16 +2,16 @@
 
 Every submission of the catalogue ``tests/hostile/cases.py`` is graded in ONE batch with
 four well-behaved students, through the real flow of ``python -m nncourse autograde``:
-:func:`nncourse.preflight.preflight`, then
-:func:`nncourse.autograde.autograde_assignment` (``nbgrader autograde`` in parallel through
-:func:`nncourse.sandbox.run_grader`, with the course's ``nbgrader_config.py``: kernels in
-the sandbox, :class:`nncourse.guard.GuardedExecute`), then ``nbgrader generate_feedback``
-and :func:`nncourse.preflight.check_gradebook`. The well-behaved students are also graded
-alone, in a course of their own. Then, for each hostile submission:
+:func:`nncourse.autograde.autograde_assignment` (the pre-flight check of
+:mod:`nncourse.preflight`, ``nbgrader autograde`` in parallel through
+:func:`nncourse.sandbox.run_grader` with the course's ``nbgrader_config.py``: kernels in the
+sandbox, :class:`nncourse.guard.GuardedExecute`; then the gradebook check), then ``nbgrader
+generate_feedback``. The well-behaved students are also graded alone, in a course of their
+own. Then, for each hostile submission:
 
 * the batch completed, and every well-behaved student's grades equal their grades alone;
 * it scored 0 on the tests it did not earn and at most what it could earn, and its feedback
-  (or the pre-flight report, for a notebook that cannot be graded) says why;
+  (or the instructor's autograde report, for a notebook that cannot be graded) says why;
 * nothing it must not see or change reached its outputs or its feedback;
 
 and the gradebook passes the integrity check (SQLite ``integrity_check``, every student's
@@ -82,23 +82,23 @@ def _submit(course: Path, student: str, files: dict[str, bytes]) -> None:
 def _grade(course_root: Path, students: dict[str, dict[str, bytes]]) -> Graded:
     from nncourse.autograde import autograde_assignment
     from nncourse.course import Course
-    from nncourse.preflight import check_gradebook, format_preflight, preflight, record_ungraded, verdicts
+    from nncourse.preflight import check_gradebook, verdicts
 
     for s, files in students.items():
         _submit(course_root, s, files)
     course = Course(course_root)
     start = time.monotonic()
-    problems = preflight(course, H.ASSIGNMENT)
+    # the pre-flight check, nbgrader in parallel, 0 points for what could not be graded,
+    # the gradebook check: all inside, as for `python -m nncourse autograde`
     summary = autograde_assignment(course, H.ASSIGNMENT, jobs=JOBS, force=True, timeout=180,
                                    extra_args=EXTRA_ARGS, log=lambda m: None)
-    not_graded = [s for s, sub in summary.submissions.items() if sub.status in ("failed", "nothing to grade")]
-    record_ungraded(course, H.ASSIGNMENT, not_graded)
     seconds = time.monotonic() - start
     fb = course.nbgrader("generate_feedback", H.ASSIGNMENT, "--force", check=False, capture=True)
     feedback_seconds = time.monotonic() - start - seconds
     return Graded(course_root, summary, harness.scores(course_root, H.ASSIGNMENT), seconds, feedback_seconds,
-                  preflight=format_preflight(problems) + "\n" + summary.format(),
-                  integrity=check_gradebook(course, H.ASSIGNMENT), verdicts=verdicts(course, H.ASSIGNMENT),
+                  preflight=summary.format(),
+                  integrity=summary.integrity + check_gradebook(course, H.ASSIGNMENT),
+                  verdicts=verdicts(course, H.ASSIGNMENT),
                   feedback_log=fb.stdout + fb.stderr)
 
 
@@ -208,6 +208,12 @@ def test_good_students_get_the_same_grades_as_alone(graded):
     assert sum(v.score for g, v in alone.scores["good-solution"].items() if g in H.TESTS) == H.TOTAL
 
 
+def test_every_kernel_ran_in_the_sandbox_of_the_machine(graded):
+    alone, batch, mode = graded
+    used = {v.get("sandbox") for nbs in batch.verdicts.values() for v in nbs.values()}
+    assert used == {mode}, used
+
+
 def test_the_gradebook_is_whole(graded):
     alone, batch, mode = graded
     assert batch.integrity == []
@@ -215,6 +221,15 @@ def test_the_gradebook_is_whole(graded):
     students = set(H.GOOD) | {c.student for c in H.HOSTILE}
     for s in students:
         assert set(H.TESTS) <= set(batch.scores.get(s, {})), f"{s}: grade cells missing"
+
+
+def test_the_report_names_every_tampering(graded):
+    """The instructor's autograde report lists every submission that scored 0 for tampering."""
+    alone, batch, mode = graded
+    zeroed = {c.student for c in H.HOSTILE if c.category == "monkeypatch" and c.zero == set(H.TESTS)}
+    assert zeroed <= set(batch.summary.tampered), sorted(zeroed - set(batch.summary.tampered))
+    assert not set(H.GOOD) & set(batch.summary.tampered)
+    assert "TAMPERING h-patch-numpy" in batch.preflight
 
 
 def test_no_sandbox_process_is_left(graded):

@@ -10,7 +10,7 @@ flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` th
 * ``zero``: the tests that must score 0 (what the submission did not earn); ``at_most``: a
   cap on its total autograded points (the reference solution scores :data:`TOTAL`);
 * ``reason``: a regular expression that the student's feedback (``where="feedback"``) or the
-  instructor's pre-flight report (``where="report"``) must match;
+  instructor's autograde report (``where="report"``, with the pre-flight check) must match;
 * ``forbid``: strings that must appear in none of the student's outputs and not in the
   feedback (``OPENED``, which the attack prints when it gets at something it must not);
 * ``secret``: strings that must not reach the student's feedback (a line of a hidden test;
@@ -18,9 +18,10 @@ flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` th
 * ``requires``: the sandbox mode the defence depends on (``"isolated"``: namespaces;
   ``"user"``: another uid); in a weaker mode the case is reported as not defended.
 
-Attack code that reaches for the file system only ever *writes* to throw-away course folders
-under the temporary directory; elsewhere (the repository) it opens files read-only, or for
-appending without writing, and prints ``OPENED`` when that works.
+Attack code that reaches for the file system only ever *writes* to this test's own
+throw-away course folders (``.../hostile*/``); elsewhere (the repository, other courses on
+the machine) it opens files read-only, or for appending without writing, and prints
+``OPENED`` when that works.
 """
 
 from __future__ import annotations
@@ -421,13 +422,13 @@ HOSTILE: list[Hostile] = [
             """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
     # ------------------------------------------------------ files and processes
-    Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; corrupts one under /tmp, reads others",
+    Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; overwrites this test's, reads others",
             _attack("""
                 import glob, os
                 for place in _places():
                     for db in glob.glob(os.path.join(place, "gradebook.db")) + glob.glob(os.path.join(place, "*", "gradebook.db")):
                         try:
-                            if db.startswith("/tmp/"):
+                            if "/hostile" in db:  # only this test's own throw-away courses
                                 with open(db, "r+b") as fh:
                                     fh.seek(100)
                                     fh.write(b"\\0" * 4000)
@@ -446,7 +447,7 @@ HOSTILE: list[Hostile] = [
                     for kind in ("submitted", "autograded", "feedback"):
                         for nb in glob.glob(os.path.join(place, kind, "*", "02-strawman", "*.ipynb")):
                             try:
-                                if nb.startswith("/tmp/"):
+                                if "/hostile" in nb:  # only this test's own throw-away courses
                                     with open(nb, "w") as fh:
                                         fh.write("{}")
                                     print(_MARK, "for writing", nb)
