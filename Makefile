@@ -133,7 +133,9 @@ zip-collect: $(STAMP) ## gather LMS downloads from ZIP_DIR/<assignment>/archive 
 	$(NNCOURSE) zip-collect $(ASSIGNMENTS) --course $(COURSE_DIR) --from $(ZIP_DIR)
 
 # Every core grades; a submission that cannot be graded is retried once alone, reported,
-# and makes the target fail at the end, after the others have been graded.
+# and makes the target fail at the end, after the others have been graded. Student code runs
+# in nncourse/sandbox.py under limits the step sets itself (NNCOURSE_KERNEL_MEMORY_MB=4096,
+# NNCOURSE_FILE_SIZE_MB=512, ...; README, "Autograding untrusted code"); run it as root.
 autograde: $(STAMP) ## grade every new submission on every core (nbgrader autograde); checks none is lost
 	$(NNCOURSE) autograde $(ASSIGNMENTS) --course $(COURSE_DIR) $(if $(JOBS),--jobs $(JOBS)) $(AUTOGRADE_FLAGS)
 

@@ -535,29 +535,45 @@ def orphaned_sandbox_processes() -> dict[int, list[int]]:
 
 
 def sweep_sandbox_uids() -> None:
-    """Kill the processes of every sandbox uid that no running kernel holds (orphans)."""
+    """Kill the processes of every sandbox uid that no running kernel holds (orphans), and
+    remove the private folders such kernels left behind (a grader that was killed)."""
     if os.geteuid() != 0:
         return
     try:
-        _, locks = _secure_dirs()
+        kernels, locks = _secure_dirs()
     except (OSError, RuntimeError):
         return
-    gid = None
     running = _processes_by_uid()
+    folders: dict[int, list[Path]] = {}
+    try:
+        for entry in os.scandir(kernels):
+            try:
+                folders.setdefault(entry.stat(follow_symlinks=False).st_uid, []).append(Path(entry.path))
+            except OSError:
+                continue
+    except OSError:
+        pass
+    gid = None
     for uid in uid_range():
-        path = locks / f"slot-{uid}"
-        if uid not in running or not path.exists():
+        if uid not in running and uid not in folders:
             continue
-        fd = os.open(path, os.O_RDWR)
+        path = locks / f"slot-{uid}"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             continue  # in use by a kernel
         try:
-            if gid is None:
-                gid = sandbox_gid()
-            kill_uid(uid, gid)
+            if uid in running:
+                if gid is None:
+                    gid = sandbox_gid()
+                kill_uid(uid, gid)
+            for folder in folders.get(uid, []):
+                shutil.rmtree(folder, ignore_errors=True)
         finally:
             os.close(fd)
 
@@ -623,7 +639,12 @@ def _base_env(home: Path) -> dict[str, str]:
 
 def _launcher_spec(mode: str, *, uid: int, gid: int, limits: Limits, workdir: Path,
                    masks: list[str], keeps: list[str]) -> dict:
-    spec = {"rlimits": limits.kernel_rlimits(), "workdir": str(workdir)}
+    rlimits = limits.kernel_rlimits()
+    if mode == "limits":
+        # RLIMIT_NPROC counts every process of the real uid: as the instructor's own uid it
+        # would limit (and break) the instructor's other processes, not the kernel's
+        rlimits.pop("RLIMIT_NPROC")
+    spec = {"rlimits": rlimits, "workdir": str(workdir)}
     if mode in ("isolated", "user"):
         spec.update(uid=uid, gid=gid)
     if mode == "isolated":

@@ -117,7 +117,8 @@ def graded(tmp_path_factory):
         alone = _grade(nncourse_helpers.new_course(base / "alone"), good)
         everyone = dict(good)
         for case in H.HOSTILE:
-            everyone[case.student] = case.files()
+            if not _weaker(mode, case.requires):  # some attacks would harm an unconfined machine
+                everyone[case.student] = case.files()
         batch = _grade(nncourse_helpers.new_course(base / "batch"), everyone)
     finally:
         for k, v in saved.items():
@@ -193,6 +194,8 @@ def test_the_batch_completes_and_loses_nothing(graded):
     subs = batch.summary.submissions
     assert not batch.summary.lost, batch.summary.format()
     for case in H.HOSTILE + [H.Hostile(s, "good", "", lambda: {}) for s in H.GOOD]:
+        if _weaker(mode, case.requires):
+            continue
         student = case.student if case.category != "good" else case.name
         assert student in subs, f"{student} is not in the autograde summary"
         if case.where != "report" or case.category == "good":
@@ -218,7 +221,7 @@ def test_the_gradebook_is_whole(graded):
     alone, batch, mode = graded
     assert batch.integrity == []
     assert alone.integrity == []
-    students = set(H.GOOD) | {c.student for c in H.HOSTILE}
+    students = set(H.GOOD) | {c.student for c in H.HOSTILE if not _weaker(mode, c.requires)}
     for s in students:
         assert set(H.TESTS) <= set(batch.scores.get(s, {})), f"{s}: grade cells missing"
 
@@ -226,7 +229,8 @@ def test_the_gradebook_is_whole(graded):
 def test_the_report_names_every_tampering(graded):
     """The instructor's autograde report lists every submission that scored 0 for tampering."""
     alone, batch, mode = graded
-    zeroed = {c.student for c in H.HOSTILE if c.category == "monkeypatch" and c.zero == set(H.TESTS)}
+    zeroed = {c.student for c in H.HOSTILE if c.category == "monkeypatch" and c.zero == set(H.TESTS)
+              and not _weaker(mode, c.requires)}
     assert zeroed <= set(batch.summary.tampered), sorted(zeroed - set(batch.summary.tampered))
     assert not set(H.GOOD) & set(batch.summary.tampered)
     assert "TAMPERING h-patch-numpy" in batch.preflight
@@ -244,9 +248,9 @@ def test_no_sandbox_process_is_left(graded):
 @pytest.mark.parametrize("case", H.HOSTILE, ids=lambda c: c.name)
 def test_hostile_submission(graded, case):
     alone, batch, mode = graded
+    if _weaker(mode, case.requires):
+        pytest.skip(f"not run: the defence needs the {case.requires} sandbox, this machine gives {mode}")
     failures = evaluate(case, alone, batch, mode)
-    if failures and _weaker(mode, case.requires):
-        pytest.xfail(f"needs the {case.requires} sandbox, this machine gives {mode}: " + "; ".join(failures))
     assert failures == [], f"{case.student} ({case.why}): " + "; ".join(failures)
 
 
@@ -258,8 +262,12 @@ def test_report_counts(graded):
              f"batch: {len(batch.summary.submissions)} submissions graded in {batch.seconds:.1f} s "
              f"({JOBS} workers), feedback in {batch.feedback_seconds:.1f} s; good students alone: "
              f"{alone.seconds:.1f} s, feedback {alone.feedback_seconds:.1f} s", ""]
-    held = 0
+    held = tried = 0
     for case in H.HOSTILE:
+        if _weaker(mode, case.requires):
+            lines.append(f"[not run] {case.category:11s} {case.name:24s} needs the {case.requires} sandbox  {case.why}")
+            continue
+        tried += 1
         failures = evaluate(case, alone, batch, mode)
         per = batch.scores.get(case.student, {})
         total = sum(v.score for g, v in per.items() if g in H.TESTS)
@@ -269,7 +277,8 @@ def test_report_counts(graded):
                      f"{total:4.1f}/{H.TOTAL:.0f} (at most {case.cap:.0f})  {case.why}")
         for f in failures:
             lines.append(f"      {f}")
-    lines += ["", f"tried {len(H.HOSTILE)}, held {held}",
+    lines += ["", f"tried {tried}, held {held}" + (f" ({len(H.HOSTILE) - tried} not run in the {mode} sandbox)"
+                                                 if tried < len(H.HOSTILE) else ""),
               f"gradebook integrity: {'ok' if not batch.integrity else batch.integrity}"]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "hostile-report.txt").write_text("\n".join(lines) + "\n")

@@ -16,7 +16,9 @@ flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` th
 * ``secret``: strings that must not reach the student's feedback (a line of a hidden test;
   the autograded notebook, which only the instructor sees, holds the hidden tests anyway);
 * ``requires``: the sandbox mode the defence depends on (``"isolated"``: namespaces;
-  ``"user"``: another uid); in a weaker mode the case is reported as not defended.
+  ``"user"``: another uid). In a weaker mode the case is not run at all (some would harm the
+  machine: ``kill(-1)`` as the instructor's uid ends every process of the instructor) and is
+  reported as not defended.
 
 Attack code that reaches for the file system only ever *writes* to this test's own
 throw-away course folders (``.../hostile*/``); elsewhere (the repository, other courses on
@@ -439,7 +441,7 @@ HOSTILE: list[Hostile] = [
                                 print(_MARK, "for reading", db)
                         except OSError as exc:
                             print("refused", db, exc)
-            """), forbid=["OPENED"], reason=r"opens files"),
+            """), forbid=["OPENED"], reason=r"opens files", requires="user"),
     Hostile("other-students-files", "files", "overwrites other students' submissions and autograded notebooks",
             _attack("""
                 import glob, os
@@ -462,7 +464,7 @@ HOSTILE: list[Hostile] = [
                             print(_MARK, path)
                     except OSError as exc:
                         print("refused", path, exc)
-            """), forbid=["OPENED"], reason=r"opens files"),
+            """), forbid=["OPENED"], reason=r"opens files", requires="user"),
     Hostile("read-hidden-tests", "files", "reads the source notebook (solutions/) and the git history",
             _attack("""
                 import glob, os
@@ -538,7 +540,7 @@ HOSTILE: list[Hostile] = [
                                 fh.write(payload)
                     except OSError as exc:
                         print("refused", t, exc)
-            """), forbid=["OPENED"], reason=r"opens files"),
+            """), forbid=["OPENED"], reason=r"opens files", requires="user"),
     Hostile("kill-grader", "files", "signals its parent, its process group and every process it may",
             _attack("""
                 import os, signal
