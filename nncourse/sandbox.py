@@ -331,13 +331,18 @@ def sandbox_mode() -> str:
 
     As root, student code never runs as root: when neither ``isolated`` nor ``user`` works,
     :class:`SandboxError` is raised (and no kernel starts), unless ``NNCOURSE_SANDBOX=limits``
-    asks for it explicitly. ``NNCOURSE_SANDBOX=user`` asks for less isolation than the machine
-    allows (to debug a kernel). Not as root, the mode is ``limits``, with a warning.
+    asks for it explicitly, or ``NNCOURSE_SANDBOX=any`` (for a test suite, whose submissions
+    are its own) accepts the best the machine allows. ``NNCOURSE_SANDBOX=user`` asks for less
+    isolation than the machine allows (to debug a kernel). Not as root, the mode is
+    ``limits``, with a warning.
     """
     with _MODE_LOCK:
         if "mode" in _MODE:
             return _MODE["mode"]
         wanted = os.environ.get("NNCOURSE_SANDBOX", "isolated").strip().lower() or "isolated"
+        fallback = wanted == "any"  # a test suite's own, trusted submissions: the best there is
+        if fallback:
+            wanted = "isolated"
         if wanted not in MODES:
             _warn_once(f"NNCOURSE_SANDBOX={wanted!r} is not one of {', '.join(MODES)}; using 'isolated'")
             wanted = "isolated"
@@ -371,6 +376,11 @@ def sandbox_mode() -> str:
                 _MODE["mode"] = candidate
                 return candidate
             reasons.append(f"{candidate}: {why}")
+        if fallback:
+            _warn_once("NNCOURSE_SANDBOX=any and no sandbox works here: kernels run AS ROOT with "
+                       "resource limits only (" + "; ".join(reasons) + ")")
+            _MODE["mode"] = "limits"
+            return "limits"
         raise SandboxError("cannot isolate the grading kernels (" + "; ".join(reasons) + "). Student code "
                            "is not run as root: fix the sandbox (README, 'Autograding untrusted code'), or "
                            "set NNCOURSE_SANDBOX=limits to run it as root anyway.")

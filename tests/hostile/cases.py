@@ -363,8 +363,9 @@ HOSTILE: list[Hostile] = [
                 nnlib.testing.check_true = lambda *a, **k: None
             """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
-    Hostile("patch-numpy", "monkeypatch", "numpy.isclose and numpy.all always true (wrong gradient)",
+    Hostile("patch-numpy", "monkeypatch", "numpy.allclose, isclose and all always true (wrong gradient)",
             lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
+                np.allclose = lambda *a, **k: True
                 np.isclose = lambda *a, **k: np.array(True)
                 np.all = lambda *a, **k: True
             """)),
