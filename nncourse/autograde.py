@@ -177,33 +177,35 @@ def needs_grading(course: Course, assignment: str, student: str, notebooks: Note
     return new is not None and old is not None and new > old
 
 
-_ERROR_LINE = re.compile(r"(Error|Exception|error)\b.*")
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b")
 
 
 def _error_for(student: str, assignment: str, log: str, timed_out: bool) -> str:
     """The most telling line of nbgrader's log about one student's failure."""
     if timed_out:
         return "killed after the wall-clock timeout (a runaway submission?)"
-    # nbgrader logs "There was an error processing assignment: <path>" then the traceback
     lines = log.splitlines()
     marker = f"{os.sep}{student}{os.sep}{assignment}"
+    # nbgrader logs "There was an error processing assignment: <path>", then a record
+    # "Traceback (most recent call last): ..." whose last line is the exception
     for i, line in enumerate(lines):
-        if "error processing assignment" in line and marker in line:
-            tail = [x.strip() for x in lines[i + 1:i + 200] if x.strip()]
-            for x in tail:
-                if x.startswith("[") and "error processing assignment" in x:
-                    break
-            errs = [x for x in tail if re.match(r"^[\w.]+(Error|Exception)\b", x)]
+        if "error processing assignment" in line and line.rstrip().endswith(marker):
+            block = []
+            for x in lines[i + 1:]:
+                if x.startswith("[") and " | " in x[:40] and block:
+                    break  # the next log record
+                block.append(x.strip())
+            errs = [x for x in block if _EXCEPTION_LINE.match(x)]
             if errs:
                 return errs[-1][:300]
     for x in reversed(lines):
         if "database is locked" in x:
             return "database is locked"
-    errs = [x.strip() for x in lines if _ERROR_LINE.search(x) and "[AutogradeApp |" not in x]
+    errs = [x.strip() for x in lines if "ERROR]" in x or _EXCEPTION_LINE.match(x.strip())]
     if errs:
         return errs[-1][:300]
     tail = [x.strip() for x in lines if x.strip()]
-    return (tail[-1][:300] if tail else "nbgrader exited without a message")
+    return tail[-1][:300] if tail else "nbgrader exited without a message"
 
 
 class _Runner:

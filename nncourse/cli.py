@@ -226,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a gradebook that cannot be opened or read
+        if type(exc).__module__.startswith("sqlalchemy"):
+            print(f"error: the gradebook cannot be used: {exc}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
