@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -60,7 +61,17 @@ class Item:
     failed: int = 0                   # ... that lost points on it
     still_to_grade: int = 0           # manual cells: submissions still to grade by hand
     total: float = 0.0                # sum of the scores
-    messages: Counter = field(default_factory=Counter)
+    messages: Counter = field(default_factory=Counter)   # message_key -> failing submissions
+    examples: dict = field(default_factory=dict)         # message_key -> the first such message
+
+    def add_message(self, message: str) -> None:
+        key = message_key(message)
+        self.messages[key] += 1
+        self.examples.setdefault(key, message)
+
+    def top_messages(self, n: int | None = None) -> list[tuple[str, int]]:
+        """(an example message, how many submissions failed with a message like it), most common first."""
+        return [(self.examples[k], c) for k, c in self.messages.most_common(n)]
 
     @property
     def share_failed(self) -> float:
@@ -107,7 +118,7 @@ class AssignmentReport:
             "items": [{"notebook": i.notebook, "grade_id": i.grade_id, "max_score": i.max_score,
                        "manual": i.manual, "graded": i.graded, "failed": i.failed,
                        "still_to_grade": i.still_to_grade, "mean": i.mean,
-                       "messages": i.messages.most_common()} for i in self.items],
+                       "messages": i.top_messages()} for i in self.items],
             "not_in_gradebook": self.not_in_gradebook,
         }
 
@@ -119,6 +130,18 @@ def _error_message(output) -> str:
     evalue = " ".join(str(output.get("evalue") or "").split())
     text = f"{ename}: {evalue}" if evalue else ename
     return text if len(text) <= 400 else text[:397] + "..."
+
+
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def message_key(message: str) -> str:
+    """A message with its numbers replaced by ``#``: the same mistake with other values groups together.
+
+    ``strawman_loss(c=0.92) on 7 random pairs should be 87.7, got 614.4`` and the same
+    message with other random values are one failure in the item analysis.
+    """
+    return _NUMBER.sub("#", message)
 
 
 def failure_messages(notebook_path: Path) -> dict[str, list[str]]:
@@ -140,6 +163,18 @@ def failure_messages(notebook_path: Path) -> dict[str, list[str]]:
     return out
 
 
+def _cell_order(source_notebook: Path) -> dict[str, int]:
+    """grade_id -> position of the cell in the assignment's source notebook (empty if it is not there)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(source_notebook), as_version=4)
+    except (OSError, ValueError):
+        return {}
+    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    return {g: i for i, g in enumerate(ids) if g}
+
+
 def assignment_report(course: Course, gb, assignment: str) -> AssignmentReport:
     """Collect the report's numbers for one assignment from an open gradebook ``gb``."""
     a = gb.find_assignment(assignment)
@@ -148,11 +183,10 @@ def assignment_report(course: Course, gb, assignment: str) -> AssignmentReport:
     for nb in a.notebooks:
         expected.append(nb.name)
         solution = {c.name for c in nb.solution_cells}
-        for cell in sorted(nb.grade_cells, key=lambda c: c.name):
-            manual = cell.cell_type == "markdown" or cell.name in solution
+        order = _cell_order(course.folder("source", ".", assignment) / f"{nb.name}.ipynb")
+        for cell in sorted([*nb.grade_cells, *nb.task_cells], key=lambda c: (order.get(c.name, len(order)), c.name)):
+            manual = cell.cell_type == "markdown" or cell.name in solution or cell in nb.task_cells
             items[(nb.name, cell.name)] = Item(nb.name, cell.name, float(cell.max_score), manual)
-        for cell in sorted(nb.task_cells, key=lambda c: c.name):
-            items[(nb.name, cell.name)] = Item(nb.name, cell.name, float(cell.max_score), True)
 
     rows: dict[str, StudentRow] = {s.id: StudentRow(s.id, "no submission") for s in gb.students}
     for sub in a.submissions:
@@ -189,12 +223,12 @@ def assignment_report(course: Course, gb, assignment: str) -> AssignmentReport:
                 if float(grade.score or 0.0) < item.max_score:
                     item.failed += 1
                     if not handed_in:
-                        item.messages[f"(notebook {snb.name}.ipynb not handed in)"] += 1
+                        item.add_message(f"(notebook {snb.name}.ipynb not handed in)")
                         continue
                     if messages is None:
                         messages = failure_messages(path)
                     for m in dict.fromkeys(messages.get(grade.name) or ["(no error message: partial credit)"]):
-                        item.messages[m] += 1
+                        item.add_message(m)
         if not autograded_any:
             row.status = "not autograded"
     # folders in submitted/ that nbgrader has not autograded (new, or without a notebook to grade)
@@ -231,7 +265,7 @@ def plot_scores(rep: AssignmentReport, path: Path) -> None:
     fig = Figure(figsize=(6.4, 3.6), dpi=100)
     ax = fig.add_subplot()
     top = rep.max_score or max(rep.scores or [1.0]) or 1.0
-    bins = min(20, max(5, int(round(top))))
+    bins = min(25, max(5, int(round(top))))
     edges = [top * i / bins for i in range(bins + 1)]
     handed = [r.score for r in rep.submitted]
     absent = [0.0 for r in rep.with_status("no submission")]
@@ -315,11 +349,12 @@ def render_markdown(course: Course, reports: list[AssignmentReport], plots: dict
         lines += ["### Item analysis", ""]
         if tests:
             lines += ["Each autograded test cell: how many graded submissions lost its points, and why "
-                      "(the error messages of the autograded notebooks, the most common first).", "",
+                      "(the error messages of the autograded notebooks, the most common first; messages "
+                      "that differ only in their numbers count as one, shown by an example).", "",
                       "| notebook | test cell | points | failed | of | share | failure messages (count) |",
                       "|---|---|---:|---:|---:|---:|---|"]
             for i in tests:
-                msgs = "<br>".join(f"{_md(m)} ({n})" for m, n in i.messages.most_common(TOP_MESSAGES))
+                msgs = "<br>".join(f"{_md(m)} ({n})" for m, n in i.top_messages(TOP_MESSAGES))
                 others = len(i.messages) - TOP_MESSAGES
                 if others > 0:
                     msgs += f"<br>and {others} other message(s)"
