@@ -8,7 +8,8 @@ site-packages or the environment is imported), and in this order:
 1. (isolated mode) makes every mount private to the namespace; mounts an empty tmpfs over
    each folder in ``masks`` (the course root, the repository, /root, /home) and binds back
    read-only the folders in ``keeps`` (the Python installation, nnlib) that were inside;
-   mounts small private tmpfs on /tmp, /var/tmp and /dev/shm;
+   mounts small private tmpfs on /tmp, /var/tmp, /dev/shm (and /run/lock); copies the working
+   folder to /tmp/work and makes $HOME /tmp/home, so that all the kernel can write is there;
 2. sets the resource limits of ``rlimits`` (soft = hard; the CPU hard limit a little above,
    so that SIGKILL follows an ignored SIGXCPU);
 3. (isolated and user modes) drops every group, switches to ``gid``/``uid`` and sets
@@ -85,6 +86,30 @@ def isolate(spec):
             mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
 
 
+def relocate(spec, env):
+    """Copy the working folder into the private /tmp and make a $HOME there (isolated mode):
+    whatever the kernel writes stays within the size of its tmpfs."""
+    import shutil
+
+    uid, gid = int(spec["uid"]), int(spec["gid"])
+    work, home = spec["relocate"]["work"], spec["relocate"]["home"]
+    try:
+        shutil.copytree(spec["workdir"], work, symlinks=True)
+        os.makedirs(home)
+        for top in (work, home):
+            for dirpath, dirnames, filenames in os.walk(top):
+                os.chown(dirpath, uid, gid, follow_symlinks=False)
+                os.chmod(dirpath, 0o700)
+                for name in filenames:
+                    os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+    except OSError as exc:
+        fail(f"cannot prepare {work}: {exc}")
+    spec["workdir"] = work
+    env.update(HOME=home, IPYTHONDIR=f"{home}/.ipython", MPLCONFIGDIR=f"{home}/.config/matplotlib",
+               XDG_CACHE_HOME=f"{home}/.cache", XDG_CONFIG_HOME=f"{home}/.config",
+               JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime")
+
+
 def set_limits(rlimits):
     for name, value in rlimits.items():
         which = getattr(resource, name, None)
@@ -127,12 +152,14 @@ def main(argv):
     except ValueError as exc:
         fail(f"bad spec: {exc}")
     cmd = argv[3:]
+    env = dict(os.environ)
     if spec.get("masks") is not None and os.geteuid() == 0 and "uid" in spec:
         isolate(spec)
+        if spec.get("relocate"):
+            relocate(spec, env)
     set_limits(spec.get("rlimits", {}))
     if "uid" in spec:
         drop(int(spec["uid"]), int(spec["gid"]))
-    env = dict(os.environ)
     if spec.get("masks") is not None:
         # in its own PID namespace the kernel cannot see its parent: ipykernel, which polls
         # JPY_PARENT_PID, would think the parent died (the namespace ends with its parent)

@@ -108,6 +108,9 @@ SYS_TAMPER_ATTRS = {"modules", "_getframe", "settrace", "setprofile", "meta_path
                     "displayhook", "excepthook", "stdout", "stderr", "addaudithook", "setrecursionlimit",
                     "_current_frames", "path", "exit"}
 ALLOWED_MAGICS = {"time", "timeit", "matplotlib", "capture"}
+# the libraries the tests rely on: assigning to an attribute of what comes from them is tampering
+# (matplotlib's rcParams, say, is not)
+LIBRARY_ROOTS = {"numpy", "nnlib", "math", "builtins", "sys", "IPython", "ipykernel"}
 SHELL_METHODS = {"system", "getoutput"}
 DUNDER_STRING_RE = re.compile(r"__(code|globals|builtins|dict|subclasses|closure|defaults|kwdefaults|"
                               r"bases|mro|import|getattribute|setattr|class|loader|spec|traceback)__")
@@ -151,8 +154,10 @@ def _magic_call(node: ast.Call) -> tuple[str, str] | None:
 def scan_source(source: str, protected: set[str] = frozenset(), where: str = "") -> list[Finding]:
     """Findings about one cell of the student's code (IPython syntax allowed).
 
-    ``protected`` are names the tests rely on (modules and functions the notebook imports):
-    assigning to one of their attributes, or to an attribute of an alias of one, is tampering.
+    ``protected`` are names the tests rely on (modules and functions the notebook's read-only
+    cells import or define): assigning to one of their attributes, or to an attribute of an
+    alias of one, is tampering; so is assigning to an attribute of anything imported from
+    numpy, nnlib, math, builtins, sys or IPython.
     The check is syntactic: code that hides what it does (``exec``, ``getattr`` with a
     computed name, ...) is itself a finding.
     """
@@ -172,12 +177,14 @@ def scan_source(source: str, protected: set[str] = frozenset(), where: str = "")
 
     handled_magics: set[int] = set()
     aliases = set(protected)
-    imported: set[str] = set()
+    imported: set[str] = set()   # names the student imported from the libraries the tests use
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for a in node.names:
-                imported.add((a.asname or a.name).split(".")[0])
+                source_module = a.name if isinstance(node, ast.Import) else (node.module or "")
+                if source_module.split(".")[0] in LIBRARY_ROOTS:
+                    imported.add((a.asname or a.name).split(".")[0])
             for m in mods:
                 top = m.split(".")[0]
                 if top == "sys":
@@ -250,11 +257,12 @@ def scan_source(source: str, protected: set[str] = frozenset(), where: str = "")
     return out
 
 
-def _bound_names(source: str) -> list[str]:
+def _bound_names(source: str, definitions_only: bool = False) -> list[str]:
     """Names a (trusted) cell binds in the notebook's namespace: imports, assignments, defs, loops.
 
     Statements nested in loops, conditions, ``with`` and ``try`` count; the bodies of
-    functions, classes, lambdas and comprehensions do not (their names are local).
+    functions, classes, lambdas and comprehensions do not (their names are local). With
+    ``definitions_only``, only imports, ``def`` and ``class``.
     """
     try:
         tree = ast.parse(_transform(source))
@@ -281,6 +289,8 @@ def _bound_names(source: str) -> list[str]:
             for a in node.names:
                 if a.name != "*":
                     names.append((a.asname or a.name).split(".")[0])
+        elif definitions_only:
+            pass
         elif isinstance(node, ast.Assign):
             for t in node.targets:
                 target(t)
@@ -526,6 +536,22 @@ class GuardedExecute(Execute):
         self._out_used[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
 
+    def on_cell_executed(self, **kwargs):
+        # nbgrader copies the error of the execute reply into the outputs when the outputs do
+        # not hold it (a timeout); that copy bypasses output(): clip every error here
+        super().on_cell_executed(**kwargs)
+        for out in kwargs["cell"].get("outputs", []):
+            if out.get("output_type") == "error":
+                out["evalue"] = str(out.get("evalue", ""))[:10_000]
+                tb, kept, size = out.get("traceback", []) or [], [], 0
+                for line in tb:
+                    size += len(line)
+                    if size > 50_000:
+                        kept.append("[traceback cut by the autograder]")
+                        break
+                    kept.append(line)
+                out["traceback"] = kept
+
     def _update_display_id(self, display_id, msg):
         if _msg_size(msg) > self.max_output_chars:
             return
@@ -593,6 +619,8 @@ class GuardedExecute(Execute):
             info = self.wait_for_reply(self.kc.kernel_info())
             if info:
                 self.nb.metadata["language_info"] = info["content"].get("language_info", {})
+            if hasattr(self.km, "seal"):
+                self.km.seal()
             guard = _Guard(self) if self.runtime_guard else None
             try:
                 if guard:
@@ -656,10 +684,11 @@ class GuardedExecute(Execute):
         return self.nb, self.resources
 
     def _protected_names(self, cells) -> set[str]:
+        """Modules, functions and classes the read-only cells import or define (not their data)."""
         names: set[str] = set()
         for cell in cells:
             if cell.cell_type == "code" and is_trusted(cell):
-                names.update(_bound_names(cell.source))
+                names.update(_bound_names(cell.source, definitions_only=True))
         return names | {"np", "numpy", "nnlib", "math", "builtins"}
 
     def _timed_out(self, cell) -> bool:

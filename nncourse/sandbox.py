@@ -310,8 +310,10 @@ def _probe(mode: str) -> str | None:
         slot = _acquire_slot(gid)
     except (OSError, RuntimeError) as exc:
         return str(exc)
+    empty = Path(tempfile.mkdtemp(prefix="probe-", dir=_secure_dirs()[0]))  # what the launcher copies to /tmp/work
     try:
-        spec = _launcher_spec(mode, uid=slot.uid, gid=gid, limits=limits, workdir=Path("/"),
+        spec = _launcher_spec(mode, uid=slot.uid, gid=gid, limits=limits,
+                              workdir=empty if mode == "isolated" else Path("/"),
                               masks=_default_masks([]), keeps=_default_keeps([]))
         cmd = _wrap(mode, spec, [sys.executable, "-c", "import numpy, nnlib; print('ok')"])
         try:
@@ -324,6 +326,7 @@ def _probe(mode: str) -> str | None:
     finally:
         kill_uid(slot.uid, gid)
         slot.release()
+        shutil.rmtree(empty, ignore_errors=True)
 
 
 def sandbox_mode() -> str:
@@ -557,10 +560,9 @@ def sweep_sandbox_uids() -> None:
     folders: dict[int, list[Path]] = {}
     try:
         for entry in os.scandir(kernels):
-            try:
-                folders.setdefault(entry.stat(follow_symlinks=False).st_uid, []).append(Path(entry.path))
-            except OSError:
-                continue
+            parts = entry.name.split("-")  # k-<uid>-<random>
+            if len(parts) >= 3 and parts[1].isdigit():
+                folders.setdefault(int(parts[1]), []).append(Path(entry.path))
     except OSError:
         pass
     gid = None
@@ -658,8 +660,12 @@ def _launcher_spec(mode: str, *, uid: int, gid: int, limits: Limits, workdir: Pa
     if mode in ("isolated", "user"):
         spec.update(uid=uid, gid=gid)
     if mode == "isolated":
-        spec.update(masks=masks, keeps=keeps, tmp_mb=limits.tmp_mb,
-                    private_tmp=["/tmp", "/var/tmp", "/dev/shm"])
+        private_tmp = ["/tmp", "/var/tmp", "/dev/shm"]
+        private_tmp += [d for d in ("/run/lock", "/var/lock", "/dev/mqueue")
+                        if os.path.isdir(d) and not os.path.islink(d) and os.stat(d).st_mode & 0o002]
+        # the kernel works in its private /tmp: /tmp/work (a copy of workdir) and /tmp/home
+        spec.update(masks=masks, keeps=keeps, tmp_mb=limits.tmp_mb, private_tmp=private_tmp,
+                    relocate={"work": "/tmp/work", "home": "/tmp/home"})
     return spec
 
 
@@ -756,21 +762,35 @@ class SandboxKernelManager(AsyncKernelManager):
         gid = sandbox_gid() if mode != "limits" else os.getegid()
         self._slot = _acquire_slot(gid) if mode != "limits" else None
         uid = self._slot.uid if self._slot else os.geteuid()
-        box = Path(tempfile.mkdtemp(prefix="k-", dir=kernels))
+        # the kernel's private folder, named after its uid (for the sweep): the connection
+        # file, the Unix sockets (ipc/), its working folder and $HOME
+        box = Path(tempfile.mkdtemp(prefix=f"k-{uid}-", dir=kernels))
         self._sandbox_dir = box
-        home, work = box / "home", box / "work"
-        home.mkdir()
-        work.mkdir()
-        # the connection file and the kernel's Unix sockets live in the private folder
+        home, work, ipc = box / "home", box / "work", box / "ipc"
+        for d in (home, work, ipc):
+            d.mkdir()
         self.connection_file = str(box / "connection.json")
         self.transport = "ipc"
-        self.ip = str(box / "ipc")
+        self.ip = str(ipc / "k")
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         src = kw.get("cwd")
         self._copy_assignment_files(Path(src) if src else None, work)
         if mode != "limits":
-            self._chown_tree(box, uid, gid)
-        os.chmod(box, 0o700)
+            # the folder stays root's: the kernel may create its sockets in ipc/ until it is
+            # ready (seal() then closes it), and in isolated mode the launcher copies work/
+            # into the kernel's private, size-limited /tmp, so that nothing it writes lands
+            # on the host's disks; in user mode work/ and home/ are the kernel's
+            os.chown(self.connection_file, uid, gid)
+            os.chmod(self.connection_file, 0o600)
+            os.chmod(ipc, 0o733)
+            if mode == "user":
+                self._chown_tree(work, uid, gid)
+                self._chown_tree(home, uid, gid)
+                os.chmod(work, 0o700)
+                os.chmod(home, 0o700)
+            os.chmod(box, 0o711)
+        else:
+            os.chmod(box, 0o700)
         env = _base_env(home)
         masks = _default_masks(list(self.private_paths))
         keeps = _default_keeps(list(self.keep_paths))
@@ -783,6 +803,14 @@ class SandboxKernelManager(AsyncKernelManager):
         kw["stdout"] = self._log_file
         kw["stderr"] = self._log_file
         return _wrap(mode, spec, cmd), kw
+
+    def seal(self) -> None:
+        """Once the kernel is ready: no more files in its sockets' folder (it is root's)."""
+        if self._sandbox_dir is not None and self.sandbox_mode_used != "limits":
+            try:
+                os.chmod(self._sandbox_dir / "ipc", 0o711)
+            except OSError:
+                pass
 
     def kernel_log_tail(self, chars: int = 2000) -> str:
         if self._sandbox_dir is None:

@@ -284,3 +284,58 @@ def test_report_counts(graded):
     (ARTIFACTS / "hostile-report.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     assert len(H.HOSTILE) >= 20
+
+
+# ------------------------------------------------------- no grading needed
+def test_the_static_check_flags_no_catalogued_submission():
+    """No solution, mutant or honest variant of any assignment counts as tampering (a false
+    alarm would give an honest student 0)."""
+    from nncourse.guard import TAMPER, _bound_names, is_trusted, scan_source
+
+    alarms = []
+    for mod in harness.case_modules():
+        for case in harness.cases_of(mod):
+            try:
+                nb = harness.build_submission(mod.ASSIGNMENT, mod.NOTEBOOK, case.replace,
+                                              untouched=case.kind == "release")
+            except harness.GradingError:
+                continue  # a catalogue entry that no longer fits: test_grading_scores reports it
+            protected = {"np", "numpy", "nnlib", "math", "builtins"}
+            for c in nb.cells:
+                if c.cell_type == "code" and is_trusted(c):
+                    protected.update(_bound_names(c.source, definitions_only=True))
+            for c in nb.cells:
+                if c.cell_type == "code" and not is_trusted(c):
+                    alarms += [f"{mod.ASSIGNMENT} {case.student}: {f.text()}"
+                               for f in scan_source(c.source, protected) if f.severity == TAMPER]
+    assert alarms == []
+
+
+def test_the_static_check_sees_through_aliases_and_magics():
+    from nncourse.guard import TAMPER, scan_source
+
+    def tamper(src):
+        return [f.what for f in scan_source(src, {"np", "check_close"}) if f.severity == TAMPER]
+
+    assert tamper("m = np\nm.all = lambda *a: True")
+    assert tamper("from numpy import testing as t\nt.assert_allclose = print")
+    assert tamper("check_close.__code__ = (lambda *a: None).__code__")
+    assert tamper("getattr(np, '__dict__')['all'] = 1")
+    assert tamper("x = In[-1]")
+    assert tamper("get_ipython().input_transformers_cleanup.append(f)")
+    assert not tamper("%timeit np.ones(3)")
+    assert not tamper("import matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 80")
+    assert not tamper("def f(self):\n    self.A = np.zeros(3)\n    self.A[0] = 1")
+
+
+def test_run_grader_sets_the_limits_of_the_grader_and_passes_them_on(tmp_path):
+    from nncourse.sandbox import run_grader
+
+    code = ("import os, resource; print(resource.getrlimit(resource.RLIMIT_AS)[0] >> 20, "
+            "resource.getrlimit(resource.RLIMIT_FSIZE)[0] >> 20, resource.getrlimit(resource.RLIMIT_CORE)[0], "
+            "os.environ['NNCOURSE_KERNEL_MEMORY_MB'])")
+    env = {**os.environ, "NNCOURSE_GRADER_MEMORY_MB": "3000", "NNCOURSE_FILE_SIZE_MB": "77",
+           "NNCOURSE_KERNEL_MEMORY_MB": "1500"}
+    r = run_grader([sys.executable, "-c", code], cwd=tmp_path, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["3000", "77", "0", "1500"]
