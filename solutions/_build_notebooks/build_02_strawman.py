@@ -33,7 +33,7 @@ cells = [
     * **B** (5 points) do the same for an error that `nnlib` does not have, the *Huber*
       error, and check your derivative with `nnlib.gradcheck`;
     * **C** (3 points) learn $c$ with `nnlib.fit`, for any training set of this kind;
-    * **D** (2 points, graded by hand) explain why too large a learning rate diverges.
+    * **D** (2 points, graded by hand) explain why the Huber error resists outliers.
 
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In part A write the formulas yourself: **do not call
@@ -384,20 +384,24 @@ cells = [
     """),
     # ------------------------------------------------------------ written
     markdown("written_md", r"""
-    ## Part D: why too large a learning rate diverges (2 points, graded by hand)
+    ## Part D: outliers (2 points, graded by hand)
 
-    In a few sentences (and a formula if you like): why do the updates of part A4 diverge
-    when $\eta$ is too large? Use the factor by which the distance $c_t - c^*$ to the minimum
-    changes in one step, and say where the limit on $\eta$ comes from for this training set.
+    Add one pair with a gross measurement error to the training set (an odometer that
+    skipped: a true 80 km recorded as 10 miles). In a few sentences (and a formula if you
+    like): why does the learned $c$ move much less with the Huber error of part B than with
+    the squared error of part A? Compare how one residual $r_n$ enters the two derivatives
+    $\mathrm{d}L/\mathrm{d}c$, and say what the scale $\delta$ controls.
     """),
-    written("written_divergence", 2, r"""
-    Because $\mathrm{d}L/\mathrm{d}c = \langle \text{km}^2\rangle (c - c^*)$, one update gives
-    $c_{t+1} - c^* = (1 - \eta\langle \text{km}^2\rangle)(c_t - c^*)$: the distance to the
-    minimum is multiplied by the same factor at every step. If $\eta > 2/\langle \text{km}^2\rangle$
-    the factor is below $-1$, so each step overshoots the minimum by more than it was away
-    before and $|c_t - c^*|$ grows geometrically, with alternating sign. The limit
-    $2/\langle\text{km}^2\rangle$ is set by the curvature of the error, so it depends on the
-    units of the data (about $6 \times 10^{-4}\ \text{km}^{-2}$ for distances up to 100 km).
+    written("written_outliers", 2, r"""
+    In the squared error each pair contributes $r_n\,\text{km}_n / N$ to
+    $\mathrm{d}L/\mathrm{d}c$: the pull of a pair grows in proportion to its residual, so one
+    pair with a residual of 40 miles pulls as hard as forty ordinary pairs with residuals of
+    about one mile, and the minimum moves towards it. In the Huber error the contribution is
+    $\operatorname{clip}(r_n, -\delta, \delta)\,\text{km}_n / N$: beyond $\delta$ the pull no
+    longer grows with the residual, so the outlier counts like a pair that is "$\delta$ wrong"
+    and the fit stays close to the bulk of the data. $\delta$ sets the residual beyond which a
+    pair is treated as an outlier: a large $\delta$ gives back the squared error, a small one
+    approaches the mean absolute error.
     """),
 ]
 
