@@ -7,8 +7,17 @@ argument then fails with "assignment destination is read-only", and
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# The grading tests autograde the suite's own, trusted submissions: they accept the best
+# sandbox this machine allows instead of refusing to grade where kernels cannot be
+# isolated (README, "Autograding untrusted code"). An instructor's `make autograde` keeps
+# the strict default. Set before any test starts nbgrader, so that `make test` (the
+# README's command, also run by .ci/run) needs no extra setting.
+os.environ.setdefault("NNCOURSE_SANDBOX", "any")
 
 
 def frozen(a) -> np.ndarray:
