@@ -67,9 +67,13 @@ def _mutant_replace(mutant: str | None) -> list:
 
 
 # ------------------------------------------------------------------ builders
-def notebook(mutant: str | None = None, replace=()) -> nbformat.NotebookNode:
-    """The release notebook with the solution (or a mutant), changed by ``replace`` pairs."""
-    return harness.build_submission(ASSIGNMENT, NOTEBOOK, [*_mutant_replace(mutant), *replace])
+def notebook(mutant: str | None = None) -> nbformat.NotebookNode:
+    """The release notebook with the solution (or a catalogued mutant of ``a02_strawman``) filled in.
+
+    The attacks are added as code at the end of answer cells (:func:`append_code`; often a
+    function defined again), so that they do not depend on the text of the solution.
+    """
+    return harness.build_submission(ASSIGNMENT, NOTEBOOK, _mutant_replace(mutant))
 
 
 def cell(nb, gid: str):
@@ -243,8 +247,11 @@ def _extra() -> dict[str, bytes]:
 HOSTILE: list[Hostile] = [
     # ----------------------------------------------------------------- resources
     Hostile("infinite-loop", "resources", "an infinite loop in huber_gradient",
-            lambda: single(notebook(replace=[("return float(np.mean(np.clip(r, -delta, delta) * km))",
-                                              "while True:\n        pass")])),
+            lambda: single(append_code(notebook(), "huber", """
+                def huber_gradient(c, km, miles, delta=1.0):
+                    while True:
+                        pass
+            """)),
             zero={"test_huber_gradient_gradcheck", "test_huber_hidden"},
             reason=r"ran longer than the time limit"),
     Hostile("uninterruptible-loop", "resources", "a top-level loop that swallows KeyboardInterrupt",
@@ -258,22 +265,42 @@ HOSTILE: list[Hostile] = [
             """)),
             zero=from_test("test_fit_conversion_book_data"), reason=r"ignored the interrupt"),
     Hostile("sleep-past-timeout", "resources", "iterate sleeps for an hour",
-            lambda: single(notebook(replace=[("history = [float(c0)]",
-                                              "import time\n    time.sleep(3600)\n    history = [float(c0)]")])),
+            lambda: single(append_code(notebook(), "iterate", """
+                def iterate(c0, km, miles, eta, n_steps):
+                    import time
+                    time.sleep(3600)
+            """)),
             zero={"test_iterate_values", "test_iterate_hidden"}, reason=r"ran longer than the time limit"),
     Hostile("os-exit", "resources", "strawman_gradient calls os._exit(1): the kernel dies",
-            lambda: single(notebook(replace=[("residual = c * km - np.asarray(miles, dtype=float)\n    return float(np.mean(residual * km))",
-                                              "import os\n    os._exit(1)")])),
+            lambda: single(append_code(notebook(), "strawman_gradient", """
+                def strawman_gradient(c, km, miles):
+                    import os
+                    os._exit(1)
+            """)),
             zero=from_test("test_strawman_gradient_values"), reason=r"kernel died.*exited with status 1"),
     Hostile("segfault-ctypes", "resources", "huber_loss reads address 0 through ctypes: a segfault",
-            lambda: single(notebook(replace=[("a = np.abs(r)", "import ctypes\n    ctypes.string_at(0)\n    a = np.abs(r)")])),
+            lambda: single(append_code(notebook(), "huber", """
+                def huber_loss(c, km, miles, delta=1.0):
+                    import ctypes
+                    return ctypes.string_at(0)
+            """)),
             zero=set(TESTS), reason=r"SIGSEGV"),
     Hostile("abort", "resources", "fit_conversion calls os.abort(): the kernel dies",
-            lambda: single(notebook(replace=[("model = nnlib.Sequential", "import os\n    os.abort()\n    model = nnlib.Sequential")])),
+            lambda: single(append_code(notebook(), "fit_conversion", """
+                def fit_conversion(km, miles, seed=0):
+                    import os
+                    os.abort()
+            """)),
             zero=from_test("test_fit_conversion_book_data"), reason=r"kernel died"),
     Hostile("memory-bomb", "resources", "fit_conversion allocates 4.8 GB",
-            lambda: single(notebook(replace=[("model = nnlib.Sequential",
-                                              "hog = np.ones(6 * 10**8)\n    model = nnlib.Sequential")])),
+            lambda: single(append_code(notebook(), "fit_conversion", """
+                _fit = fit_conversion
+
+
+                def fit_conversion(km, miles, seed=0):
+                    hog = np.ones(6 * 10**8)
+                    return _fit(km, miles, seed) + 0 * float(hog[0])
+            """)),
             zero={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}, reason=r"MemoryError"),
     Hostile("huge-output", "resources", "prints 100 MB",
             lambda: single(append_code(notebook(), "predict_miles", """
@@ -408,10 +435,15 @@ HOSTILE: list[Hostile] = [
             """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
     Hostile("frame-peek", "monkeypatch", "strawman_loss returns the hidden test's expected value from its frame",
-            lambda: single(notebook("loss_sum_not_mean", replace=[(
-                "return float(np.sum(0.5 * residual ** 2))",
-                "import sys\n    caller = sys._getframe(1).f_locals\n"
-                "    return float(caller['expected']) if 'expected' in caller else float(np.sum(0.5 * residual ** 2))")])),
+            lambda: single(append_code(notebook(), "strawman_loss", """
+                def strawman_loss(c, km, miles):
+                    import sys
+                    caller = sys._getframe(1).f_locals
+                    if "expected" in caller:
+                        return float(caller["expected"])
+                    residual = c * np.asarray(km, dtype=float) - np.asarray(miles, dtype=float)
+                    return float(np.sum(0.5 * residual ** 2))
+            """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
     Hostile("gc-hunt", "monkeypatch", "walks the garbage collector to find and patch check_close",
             lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
@@ -511,8 +543,10 @@ HOSTILE: list[Hostile] = [
                     print("refused parent", ppid, exc)
             """), forbid=["OPENED"], reason=r"opens files", requires="isolated"),
     Hostile("history-leak", "files", "raises an error that quotes the hidden test (from IPython's history)",
-            lambda: single(notebook(replace=[("history = [float(c0)]",
-                                              "raise ValueError('\\n'.join(In[-3:]))\n    history = [float(c0)]")])),
+            lambda: single(append_code(notebook(), "iterate", """
+                def iterate(c0, km, miles, eta, n_steps):
+                    raise ValueError("\\n".join(In[-3:]))
+            """)),
             zero=set(TESTS), secret=HIDDEN_MARKERS, reason=r"GraderIntegrityError"),
     Hostile("network", "files", "connects to the internet and to the grader's machine",
             _attack("""
