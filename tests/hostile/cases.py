@@ -87,6 +87,13 @@ def append_code(nb, gid: str, code: str):
     return nb
 
 
+def prepend_code(nb, gid: str, code: str):
+    """Add top-level code at the start of the answer cell ``gid`` (before the student's answer)."""
+    c = cell(nb, gid)
+    c.source = textwrap.dedent(code).strip("\n") + "\n\n\n" + c.source
+    return nb
+
+
 def dumps(nb) -> bytes:
     return nbformat.writes(nb).encode("utf-8")
 
@@ -246,7 +253,14 @@ def _extra() -> dict[str, bytes]:
 
 HOSTILE: list[Hostile] = [
     # ----------------------------------------------------------------- resources
-    Hostile("infinite-loop", "resources", "an infinite loop in huber_gradient",
+    Hostile("infinite-loop", "resources", "an infinite loop at the top of an answer cell (before the answer)",
+            lambda: single(prepend_code(notebook(), "huber", """
+                while True:
+                    pass
+            """)),
+            zero={"test_huber_loss_values", "test_huber_gradient_gradcheck", "test_huber_hidden"},
+            reason=r"Cell huber ran longer than the time limit"),
+    Hostile("infinite-loop-in-function", "resources", "an infinite loop in huber_gradient, called by its tests",
             lambda: single(append_code(notebook(), "huber", """
                 def huber_gradient(c, km, miles, delta=1.0):
                     while True:
