@@ -17,6 +17,9 @@ Kinds of probe:
 ``stash``        after a trusted cell: remember the objects bound to the names in ``arg``.
 ``restore``      before a test cell: put back every remembered name whose object the
                  submission replaced or changed.
+``arm``          a test cell starts: a profile function checks the watched modules whenever
+                 the student's code returns to other code (and puts back what it changed);
+``disarm``       the test cell has ended.
 
 It is defence in depth, not a sandbox: code that runs in the same process can, with enough
 effort aimed at this file, defeat it. The static check of :mod:`nncourse.guard` and the
@@ -64,6 +67,8 @@ def _state():
         st.cell_dir = None
         st.trusted_files = set()
         st.trusted_codes = set()
+        st.snaps = []
+        st.profile = None
         st.baseline_threads = set()
         st.installed = False
         sys.modules["_nncourse_guard_state"] = st
@@ -139,6 +144,16 @@ def _install_hook(st):
                 raise RuntimeError(f"{MARK}: the grader does not allow code to change {_qual(obj)} "
                                    f"(attribute {args[1]}); the tests must run on the real library.")
             return
+        if event == "object.__getattr__":
+            if args[1] in ("tb_frame", "gi_frame", "cr_frame", "ag_frame") and st.cell_dir:
+                st.in_hook[0] = True
+                try:
+                    caller = sys._getframe(1).f_code.co_filename
+                finally:
+                    st.in_hook[0] = False
+                if caller.startswith(st.cell_dir) and caller not in st.trusted_files:
+                    _record(st, "tamper", f"reached a frame through .{args[1]}")
+            return
         if event == "sys._getframe":
             frame = args[0]
             fn = frame.f_code.co_filename if frame is not None else ""
@@ -171,6 +186,59 @@ def _install_hook(st):
                 _record(st, "review", f"used {event}", repr(args)[:200])
 
     sys.addaudithook(hook)
+
+
+def _snapshot(st):
+    """Copies of the dictionaries of the watched modules (compared at every checkpoint)."""
+    snaps = []
+    for name in (*DIGEST_MODULES, *sorted(n for n in sys.modules if n == "nnlib" or n.startswith("nnlib."))):
+        mod = sys.modules.get(name)
+        if mod is None:
+            continue
+        try:
+            d = types.ModuleType.__getattribute__(mod, "__dict__")
+        except Exception:  # noqa: BLE001
+            continue
+        snaps.append((name, d, dict(d)))
+    st.snaps = snaps
+
+
+def _checkpoint(st):
+    """Compare the watched modules with their snapshots; put back and record what changed."""
+    for name, d, snap in st.snaps:
+        if d == snap:
+            continue
+        for k, v in list(snap.items()):
+            if k not in d or d[k] is not v:
+                if not (name == "builtins" and k in BUILTINS_ALLOWED):
+                    _record(st, "tamper", f"changed {name}.{k} while a test was running")
+                d[k] = v
+        for k in list(d):
+            if k not in snap:
+                snap[k] = d[k]  # an attribute added later (a submodule imported): the new normal
+
+
+def _make_profile(st):
+    """The profile function of a test cell: a checkpoint whenever the student's code returns
+    to other code, so that a patch the student's function makes (and would undo later) is
+    gone before the test goes on."""
+    cell_dir, trusted = st.cell_dir, st.trusted_files
+
+    def profile(frame, event, arg):
+        if event != "return" or st.in_hook[0]:
+            return
+        st.in_hook[0] = True
+        try:
+            fn = frame.f_code.co_filename
+            if fn.startswith(cell_dir) and fn not in trusted:
+                back = frame.f_back
+                bfn = back.f_code.co_filename if back is not None else ""
+                if not bfn.startswith(cell_dir) or bfn in trusted:
+                    _checkpoint(st)
+        finally:
+            st.in_hook[0] = False
+
+    return profile
 
 
 class _GuardedModule(types.ModuleType):
@@ -401,6 +469,17 @@ def probe(kind, arg=None):
                     st.stash[name] = (ns[name], _copy(ns[name]))
                     stashed.append(name)
             result = {"stashed": stashed}
+        elif kind == "arm":  # a test cell starts: checkpoints while it runs
+            _checkpoint(st)
+            st.profile = st.profile or (_make_profile(st) if st.cell_dir else None)
+            if st.profile is not None:
+                sys.setprofile(st.profile)
+            result = {}
+        elif kind == "disarm":
+            if sys.getprofile() is st.profile:
+                sys.setprofile(None)
+            _checkpoint(st)
+            result = {}
         elif kind == "restore":
             ns = _user_ns()
             restored = []
@@ -471,6 +550,7 @@ def _begin(st, arg):
             object.__setattr__(builtins, "__class__", _GuardedModule)
         _install_hook(st)
         st.installed = True
+    _snapshot(st)
     return {"fp": {m: _module_fp(m) for m in DIGEST_MODULES},
             "digest": {m: _digest(_module_fp(m)) for m in DIGEST_MODULES},
             "shell": _shell_fp(st), "threads": _threads(st)}

@@ -63,6 +63,8 @@ NOTES_TITLE = "Notes from the autograder"
 
 TAMPER = "tamper"
 REVIEW = "review"
+# names IPython puts into the notebook's namespace
+IPYTHON_NAMES = {"get_ipython", "display", "exit", "quit", "In", "Out", "_", "__", "___", "_ih", "_oh", "_dh"}
 
 
 @dataclass
@@ -254,6 +256,46 @@ def scan_source(source: str, protected: set[str] = frozenset(), where: str = "")
                     root = _chain_root(t.value)
                     if root in roots and isinstance(t.value, ast.Attribute):
                         add(TAMPER, f"changes {ast.unparse(t)} (part of a module or function the tests use)", node)
+    return out
+
+
+def function_globals(source: str) -> dict[str, int]:
+    """Global names read inside the functions (and lambdas, comprehensions) of a cell -> a line."""
+    import symtable
+
+    try:
+        code = _transform(source)
+        top = symtable.symtable(code, "<cell>", "exec")
+    except SyntaxError:
+        return {}
+    out: dict[str, int] = {}
+
+    def walk(table):
+        for child in table.get_children():
+            if child.get_type() == "function":
+                for sym in child.get_symbols():
+                    if sym.is_referenced() and sym.is_global() and not sym.is_assigned():
+                        out.setdefault(sym.get_name(), child.get_lineno())
+            walk(child)
+
+    walk(top)
+    return out
+
+
+def scan_test_variables(student_sources: dict[str, str], test_names: set[str], known: set[str]) -> list[Finding]:
+    """Functions of the student that read a variable only the test cells define (``expected``...).
+
+    When a test runs, its variables are globals of the notebook, so a function that reads
+    ``expected`` gets the test's own answer. ``known`` are the names the student's code, the
+    read-only cells that are not tests, IPython and builtins define: those are fine.
+    """
+    import builtins
+
+    out = []
+    for where, src in student_sources.items():
+        for name, line in function_globals(src).items():
+            if name in test_names and name not in known and not hasattr(builtins, name):
+                out.append(Finding(TAMPER, f"a function reads `{name}`, a variable of the tests", f"{where}, line {line}"))
     return out
 
 
@@ -606,10 +648,19 @@ class GuardedExecute(Execute):
         cells = nb.cells
         protected = self._protected_names(cells)
         if self.static_check:
+            student = {}
             for i, cell in enumerate(cells):
                 if cell.cell_type == "code" and not is_trusted(cell):
                     where = f"cell {_gid(cell) or i + 1}"
+                    student[where] = cell.source
                     self.findings += scan_source(cell.source, protected, where)
+            test_names, known = set(), set(IPYTHON_NAMES)
+            for cell in cells:
+                if cell.cell_type == "code" and is_trusted(cell):
+                    (test_names if is_test(cell) else known).update(_bound_names(cell.source))
+            for src in student.values():
+                known.update(_bound_names(src))
+            self.findings += scan_test_variables(student, test_names, known)
 
         stopped: str | None = None     # why the remaining cells were not run
         if issubclass(self.kernel_manager_class, SandboxKernelManager):
@@ -641,7 +692,10 @@ class GuardedExecute(Execute):
                 try:
                     if guard and test:
                         guard.before_test(index)
+                        guard.arm()
                     self.execute_cell(cell, index, store_history=True)
+                    if guard and test:
+                        guard.disarm()
                     if self._timed_out(cell):
                         self.notes.append(f"Cell {_gid(cell) or index + 1} ran longer than the time limit "
                                           f"of {self.timeout} s and was interrupted.")
@@ -824,6 +878,12 @@ class _Guard:
                 self.notes.append(f"Your code {how if how != 'rebound' else 'replaced'} `{name}`, which the "
                                   "tests use; the tests ran with the original.")
         self.check(f"before test cell {_gid(self.ex.nb.cells[index])}")
+
+    def arm(self) -> None:
+        self._events(self.ex._probe("arm"))
+
+    def disarm(self) -> None:
+        self._events(self.ex._probe("disarm"))
 
     def final(self) -> None:
         self.check("at the end")

@@ -15,6 +15,8 @@ flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` th
   feedback (``OPENED``, which the attack prints when it gets at something it must not);
 * ``secret``: strings that must not reach the student's feedback (a line of a hidden test;
   the autograded notebook, which only the instructor sees, holds the hidden tests anyway);
+* ``gap``: a known gap, kept in the catalogue to document it: it is expected not to hold
+  (the instructor is only told about the suspicious code), and is reported as such;
 * ``requires``: the sandbox mode the defence depends on (``"isolated"``: namespaces;
   ``"user"``: another uid). In a weaker mode the case is not run at all (some would harm the
   machine: ``kill(-1)`` as the instructor's uid ends every process of the instructor) and is
@@ -115,6 +117,7 @@ class Hostile:
     forbid: list[str] = field(default_factory=list)
     secret: list[str] = field(default_factory=list)
     requires: str | None = None
+    gap: bool = False   # a known gap: expected NOT to hold (README, "What is not defended")
 
     @property
     def student(self) -> str:
@@ -470,6 +473,73 @@ HOSTILE: list[Hostile] = [
                     print(type(exc).__name__, exc)
             """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("self-restoring-patch", "monkeypatch",
+            "numpy.all swapped through the module's dict (a name the static check cannot read) each time "
+            "strawman_loss runs, and put back by the fake after use",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                def _module_dict(module):
+                    return getattr(module, "_" * 2 + "dict" + "_" * 2)
+
+
+                _numpy = _module_dict(np)
+                _real_all = _numpy["all"]
+
+
+                def _fake_all(*args, **kwargs):
+                    _fake_all.calls += 1
+                    if _fake_all.calls >= 2:
+                        _numpy["all"] = _real_all
+                    return True
+
+
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    _fake_all.calls = 0
+                    _numpy["all"] = _fake_all
+                    return _wrong(c, km, miles)
+            """)),
+            zero=set(TESTS), reason=r"changed numpy\.all while a test was running"),
+    Hostile("reads-test-variable", "monkeypatch",
+            "strawman_loss returns the hidden test's global `expected` when there is one",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    try:
+                        return float(expected)
+                    except NameError:
+                        return _wrong(c, km, miles)
+            """)),
+            zero=set(TESTS), reason=r"reads\W+expected\W+a variable of the tests"),
+    Hostile("frames-via-stdlib", "monkeypatch",
+            "KNOWN GAP: reads the hidden test's expected value from its frame, reached through the "
+            "traceback module found in numpy's own globals, every name computed",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
+                def _get(obj, *names):
+                    for name in names:
+                        obj = getattr(obj, name.replace("-", "_"))
+                    return obj
+
+
+                _tools = _get(np, "testing", "-private", "utils", "importlib").import_module("trace" + "back")
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    try:
+                        raise RuntimeError
+                    except RuntimeError as exc:
+                        tb = _get(exc, "--traceback--")
+                    for frame, _ in _tools.walk_tb(tb):
+                        caller = _get(frame, "f-back", "f-locals")
+                        if "expected" in caller:
+                            return float(caller["expected"])
+                    return _wrong(c, km, miles)
+            """)),
+            zero={"test_strawman_loss_hidden"}, reason=r"getattr with a computed attribute name", gap=True),
     # ------------------------------------------------------ files and processes
     Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; overwrites this test's, reads others",
             _attack("""
