@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import Course, CourseError, Notebooks, nbgrader_env, nbgrader_executable
-from .sandbox import run_grader
+from .sandbox import GraderResult, run_grader
 
 # statuses of a submission after a run
 GRADED = "graded"                  # autograded in this run
@@ -245,8 +245,11 @@ class _Runner:
         since = time.time_ns()
         for s in students:
             self.submissions[s].attempts += 1
-        result = run_grader(self.command(students), cwd=self.course.root, env=self.env,
-                            timeout=60 + self.timeout * len(students))
+        try:
+            result = run_grader(self.command(students), cwd=self.course.root, env=self.env,
+                                timeout=60 + self.timeout * len(students))
+        except Exception as exc:  # noqa: BLE001 - a broken batch must not stop the others
+            result = GraderResult([], -1, "", f"{type(exc).__name__}: {exc}")
         log = result.stdout + "\n" + result.stderr
         failed = []
         for s in students:
