@@ -19,10 +19,12 @@
       points nbgrader gives a test cell without output;
     * a cell's output is cut at ``max_output_chars`` characters (a 100 MB print does not
       reach the autograded notebook, the gradebook or the feedback);
-    * the student's code is checked before it runs (:func:`scan_source`), and the kernel is
-      probed before and after every test cell (``_kernel_guard.py``): names the tests use
-      that the student rebound (``check_close = ...``) are put back before each test, and
-      changes to numpy, nnlib, builtins or the kernel's own machinery are *tampering*;
+    * the student's code is checked before it runs (:func:`scan_source`,
+      :func:`scan_test_variables`), and the kernel is probed before and after every test cell
+      (``_kernel_guard.py``): names the tests use that the student rebound
+      (``check_close = ...``) are put back before each test, while a test runs every return
+      from the student's code puts numpy, nnlib and builtins back as they were, and changes
+      to them or to the kernel's own machinery are *tampering*;
     * tampering gives every autograded test cell of the notebook an error output
       (``GraderIntegrityError``): 0 points, with the reason in the feedback.
 
