@@ -96,7 +96,7 @@ ASSIGNMENTS ?= $(sort $(notdir $(patsubst %/,%,$(wildcard $(COURSE_DIR)/solution
 # LMS downloads for `make zip-collect`: $(ZIP_DIR)/<assignment>/archive/<student>_<notebook>.ipynb (or .zip)
 ZIP_DIR ?= downloaded
 # `make autograde AUTOGRADE_FLAGS=--force` grades again submissions that were graded before;
-# JOBS=n concurrent graders (default: every core)
+# JOBS=n concurrent graders (default: one more than the cores)
 AUTOGRADE_FLAGS ?=
 JOBS ?=
 GRADES ?= grades.csv

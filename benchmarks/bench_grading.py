@@ -14,7 +14,6 @@ parallel record's ratio is the speed-up (target: at least 1.8 on two cores).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -24,8 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from grading import harness  # noqa: E402
+from nncourse import autograde  # noqa: E402
 
 ASSIGNMENT = "02-strawman"
 CATALOGUE = "a02_strawman"
@@ -75,10 +76,10 @@ def measure(quick: bool = False, students: int | None = None) -> list[dict]:
             raise RuntimeError("the parallel autograder gave other scores than nbgrader autograde")
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     speedup = t_seq / t_par
     print(f"  {n} notebooks of {ASSIGNMENT}: sequential {t_seq:.1f} s ({t_seq / n:.2f} s per notebook), "
-          f"parallel on {cores} cores {t_par:.1f} s ({t_par / n:.2f} s per notebook): speed-up {speedup:.2f}x")
+          f"parallel on {autograde.cores()} cores with {autograde.default_jobs()} workers {t_par:.1f} s "
+          f"({t_par / n:.2f} s per notebook): speed-up {speedup:.2f}x")
     rec = dict(model=ASSIGNMENT, batch_size=n, dtype=None, unit="s/notebook")
     return [
         dict(rec, what="autograde sequential", peer="nbgrader", value=t_seq / n, ratio=None),

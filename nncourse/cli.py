@@ -202,7 +202,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--from", dest="source", default="downloaded", metavar="DIR",
                     help="the downloads folder (default: downloaded)")
     sp = add("autograde", step_autograde, "autograde every submission on every core (nbgrader autograde)")
-    sp.add_argument("--jobs", "-j", type=int, default=None, help="concurrent nbgrader commands (default: cores)")
+    sp.add_argument("--jobs", "-j", type=int, default=None, help="concurrent nbgrader commands (default: cores + 1)")
     sp.add_argument("--batch-size", type=int, default=None,
                     help="students per nbgrader command (default: as few commands as keep every worker busy)")
     sp.add_argument("--force", action="store_true", help="grade again what was autograded before")
