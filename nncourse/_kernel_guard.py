@@ -67,6 +67,11 @@ def _state():
         st.cell_dir = None
         st.trusted_files = set()
         st.trusted_codes = set()
+        st.trusted_dirs = ()
+        st.frame_safe = set()
+        st.armed = [False]
+        st.started = set()
+        st.resume_at = {}
         st.snaps = []
         st.profile = None
         st.baseline_threads = set()
@@ -123,6 +128,63 @@ def _trusted_caller(st, depth):
         st.in_hook[0] = False
 
 
+def _untrusted_on_stack(st, depth):
+    """The file of the first frame, from ``depth`` frames above the caller up to the kernel's
+    main loop, whose code is the submission's: a notebook cell that is not read-only, or any
+    code from outside the Python installation and nnlib (a module the submission wrote,
+    ``<string>``). None when every frame is the instructor's or the installation's."""
+    try:
+        f = sys._getframe(depth + 1)
+    except ValueError:
+        return None
+    while f is not None:
+        code = f.f_code
+        fn = code.co_filename
+        if not (fn in st.trusted_files or id(code) in st.trusted_codes or fn.startswith(st.trusted_dirs)):
+            return fn or "?"
+        f = f.f_back
+    return None
+
+
+def _frame_safe(st, depth):
+    """Whether the code that asked for a frame (``depth`` frames above the caller) is a function
+    of the standard library that only reads its caller's module name or position and does not
+    hand the frame on (collections.namedtuple, typing, enum's functional API, and
+    logging.currentframe called by Logger.findCaller)."""
+    try:
+        f = sys._getframe(depth + 1)
+    except ValueError:
+        return False
+    if id(f.f_code) in st.frame_safe:
+        return True
+    back = f.f_back
+    return back is not None and (id(f.f_code), id(back.f_code)) in st.frame_safe
+
+
+def _tests_frames(st, event):
+    """While a test cell runs (armed): refuse to give a frame to the submission's code.
+
+    Every frame taken while a test runs leads (through ``f_back``) to the test's own frames,
+    and so to its expected values. The audit hook sees every way Python has of taking a frame
+    (``sys._getframe``, ``tb_frame``, ``gi_frame``, ``cr_frame``, ``ag_frame``), whoever makes
+    the call: the submission's function directly, or the standard library (``traceback``,
+    ``inspect``) on its behalf. The call is refused when any of the submission's code is on the
+    stack; the instructor's code and the installation's alone may take frames."""
+    if not st.armed[0] or st.cell_dir is None:
+        return
+    st.in_hook[0] = True
+    try:
+        culprit = _untrusted_on_stack(st, 2)
+        if culprit is None or _frame_safe(st, 2):
+            return
+        _record(st, "tamper", "took a frame while a test was running (the tests' frames hold their expected "
+                              "values)", f"{event} from {culprit}")
+    finally:
+        st.in_hook[0] = False
+    raise RuntimeError(f"{MARK}: the submission's code took a frame ({event}) while a test was running; "
+                       f"the tests' frames are not the submission's to read.")
+
+
 def _install_hook(st):
     protected = st.protected
 
@@ -146,6 +208,7 @@ def _install_hook(st):
             return
         if event == "object.__getattr__":
             if args[1] in ("tb_frame", "gi_frame", "cr_frame", "ag_frame") and st.cell_dir:
+                _tests_frames(st, f".{args[1]}")
                 st.in_hook[0] = True
                 try:
                     caller = sys._getframe(1).f_code.co_filename
@@ -155,6 +218,7 @@ def _install_hook(st):
                     _record(st, "tamper", f"reached a frame through .{args[1]}")
             return
         if event == "sys._getframe":
+            _tests_frames(st, "sys._getframe")
             frame = args[0]
             fn = frame.f_code.co_filename if frame is not None else ""
             if st.cell_dir and fn.startswith(st.cell_dir):
@@ -218,6 +282,45 @@ def _checkpoint(st):
                 snap[k] = d[k]  # an attribute added later (a submodule imported): the new normal
 
 
+# generators, coroutines and asynchronous generators (inspect.CO_GENERATOR | CO_COROUTINE |
+# CO_ASYNC_GENERATOR)
+_SUSPENDABLE = 0x20 | 0x80 | 0x200
+
+
+def _first_resume(code):
+    """The f_lasti of a generator's frame when it first starts (its first RESUME), or None."""
+    import dis
+
+    for ins in dis.get_instructions(code):
+        if ins.opname == "RESUME":
+            return ins.offset
+    return None
+
+
+def _resumed(st, frame):
+    """A generator (or coroutine) of the submission's code runs while a test runs.
+
+    One started during the test is the submission's own business. One suspended before the
+    test began is not: while it runs, its frame's ``f_back`` leads to the test's frames, and a
+    frame of it taken earlier (which no audit event reports when it is read) would hand them
+    over. Graded functions must not carry a generator over from an earlier cell."""
+    code = frame.f_code
+    fn = code.co_filename
+    if fn in st.trusted_files or fn.startswith(st.trusted_dirs) or id(code) in st.trusted_codes:
+        return
+    if id(frame) in st.started:
+        return
+    key = id(code)
+    if key not in st.resume_at:
+        st.resume_at[key] = (code, _first_resume(code))
+    first = st.resume_at[key][1]
+    if first is None or frame.f_lasti == first:
+        st.started.add(id(frame))
+        return
+    _record(st, "tamper", "resumed, while a test was running, a generator it had started before the test",
+            f"{code.co_name} from {fn}")
+
+
 def _make_profile(st):
     """The profile function of a test cell: a checkpoint whenever the student's code returns
     to other code, so that a patch the student's function makes (and would undo later) is
@@ -225,7 +328,17 @@ def _make_profile(st):
     cell_dir, trusted = st.cell_dir, st.trusted_files
 
     def profile(frame, event, arg):
-        if event != "return" or st.in_hook[0]:
+        if st.in_hook[0]:
+            return
+        if event == "call":
+            if frame.f_code.co_flags & _SUSPENDABLE:
+                st.in_hook[0] = True
+                try:
+                    _resumed(st, frame)
+                finally:
+                    st.in_hook[0] = False
+            return
+        if event != "return":
             return
         st.in_hook[0] = True
         try:
@@ -469,13 +582,16 @@ def probe(kind, arg=None):
                     st.stash[name] = (ns[name], _copy(ns[name]))
                     stashed.append(name)
             result = {"stashed": stashed}
-        elif kind == "arm":  # a test cell starts: checkpoints while it runs
+        elif kind == "arm":  # a test cell starts: checkpoints while it runs, no frames for the submission
             _checkpoint(st)
+            st.armed[0] = True
+            st.started = set()
             st.profile = st.profile or (_make_profile(st) if st.cell_dir else None)
             if st.profile is not None:
                 sys.setprofile(st.profile)
             result = {}
         elif kind == "disarm":
+            st.armed[0] = False
             if sys.getprofile() is st.profile:
                 sys.setprofile(None)
             _checkpoint(st)
@@ -505,6 +621,49 @@ def probe(kind, arg=None):
         st.allow[0] = False
 
 
+def _installation_dirs():
+    """Where the instructor's and the installation's code lives (read-only for the kernel):
+    the standard library, site-packages, nnlib, and the frozen modules of importlib."""
+    import os
+    import sysconfig
+
+    dirs = set()
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if paths.get(key):
+            dirs.add(paths[key])
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        dirs.add(os.path.join(prefix, "lib"))
+    nnlib = sys.modules.get("nnlib")
+    if nnlib is not None and getattr(nnlib, "__file__", None):
+        dirs.add(os.path.dirname(nnlib.__file__))
+    out = set()
+    for d in dirs:
+        for v in (d, os.path.realpath(d)):
+            out.add(v.rstrip("/") + "/")
+    return (*sorted(out), "<frozen ")
+
+
+def _frame_safe_codes():
+    """The code of the standard library's functions that take their caller's frame only to read
+    its module name or position (see :func:`_frame_safe`)."""
+    import collections
+    import enum
+    import logging
+    import typing
+
+    codes = set()
+    for f in (collections.namedtuple, getattr(typing, "_caller", None),
+              getattr(enum.EnumType, "_create_", None)):
+        f = getattr(f, "__func__", f)
+        if isinstance(f, types.FunctionType):
+            codes.add(id(f.__code__))
+    # logging.currentframe (a lambda around sys._getframe), when Logger.findCaller calls it
+    if isinstance(getattr(logging, "currentframe", None), types.FunctionType):
+        codes.add((id(logging.currentframe.__code__), id(logging.Logger.findCaller.__code__)))
+    return codes
+
+
 def _begin(st, arg):
     _import_all()
     try:
@@ -515,6 +674,8 @@ def _begin(st, arg):
     st.baseline_threads = {t.ident for t in threading.enumerate()}
     if st.cell_dir:
         st.trusted_files = {st.cell_dir + n for n in arg.get("trusted", [])}
+    st.trusted_dirs = _installation_dirs()
+    st.frame_safe = _frame_safe_codes()
     testing = sys.modules.get("nnlib.testing")
     if testing is not None:
         for v in list(vars(testing).values()):

@@ -6,8 +6,10 @@ It uses the standard library only (``-I -S``: nothing from the working folder, t
 site-packages or the environment is imported), and in this order:
 
 1. (isolated mode) makes every mount private to the namespace; mounts an empty tmpfs over
-   each folder in ``masks`` (the course root, the repository, /root, /home) and binds back
-   read-only the folders in ``keeps`` (the Python installation, nnlib) that were inside;
+   each folder in ``masks`` (the course root, the repository, /root, /home, every folder
+   outside the operating system's) and binds back read-only the folders in ``keeps`` (the
+   Python installation, nnlib) and writable those in ``binds`` (the kernels' folder) that
+   were inside;
    mounts small private tmpfs on /tmp, /var/tmp, /dev/shm (and /run/lock); copies the working
    folder to /tmp/work and makes $HOME /tmp/home, so that all the kernel can write is there;
 2. sets the resource limits of ``rlimits`` (soft = hard; the CPU hard limit a little above,
@@ -65,20 +67,24 @@ def inside(path, folder):
 def isolate(spec):
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     masks = spec.get("masks", [])
-    keeps = [k for k in spec.get("keeps", []) if any(inside(k, m) for m in masks)]
-    keeps = [k for k in keeps if not any(k != o and inside(k, o) for o in keeps)]  # outermost only
+    # (folder, read-only): keeps are bound back read-only, binds (the kernels' folder) writable
+    wanted = [(k, True) for k in spec.get("keeps", [])] + [(b, False) for b in spec.get("binds", [])]
+    wanted = [(k, ro) for k, ro in wanted if any(inside(k, m) for m in masks)]
+    # outermost only (a bind inside a keep stays read-only, like its keep)
+    wanted = [(k, ro) for k, ro in wanted if not any(k != o and inside(k, o) for o, _ in wanted)]
     fds = []
-    for k in keeps:
+    for k, ro in wanted:
         try:
-            fds.append((k, os.open(k, os.O_PATH | os.O_DIRECTORY)))
+            fds.append((k, ro, os.open(k, os.O_PATH | os.O_DIRECTORY)))
         except OSError as exc:
             fail(f"cannot open {k}: {exc}")
     for m in masks:
         mount("tmpfs", m, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for k, fd in fds:
+    for k, ro, fd in fds:
         os.makedirs(k, mode=0o755, exist_ok=True)
         mount(f"/proc/self/fd/{fd}", k, None, MS_BIND | MS_REC)
-        mount(None, k, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (MS_RDONLY if ro else 0)
+        mount(None, k, None, flags)
         os.close(fd)
     size = int(spec.get("tmp_mb", 256))
     for t in spec.get("private_tmp", []):

@@ -603,9 +603,41 @@ def _realpaths(paths) -> list[str]:
     return out
 
 
+# The top-level folders of the operating system that an isolated kernel still sees (with the
+# permissions of an unprivileged user). Every other folder at / is hidden, and so is every
+# folder under /var and /run but those below: the kernel reads no copy of a course, a
+# repository, a gradebook or an exchange, wherever on the machine it lies (/srv, /opt,
+# /work, /mnt, /var/lib, ...), not only the one being graded.
+SYSTEM_FOLDERS = frozenset({"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc",
+                            "dev", "proc", "sys", "run", "tmp", "var", "nix", "gnu"})
+SYSTEM_SUBFOLDERS = {"/var": frozenset({"tmp", "lock", "run"}), "/run": frozenset({"lock", "shm"})}
+# Jupyter's system-wide configuration, where a JupyterHub deployment puts nbgrader_config.py
+# (exchange, gradebook URL)
+JUPYTER_SYSTEM_CONFIG = ("/etc/jupyter", "/usr/local/etc/jupyter")
+
+
+def _folders_outside_the_system() -> list[str]:
+    """Every real folder (not a symlink) at / and under /var and /run that is not the system's."""
+    out = []
+    for parent, keep in (("/", SYSTEM_FOLDERS), *SYSTEM_SUBFOLDERS.items()):
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.name not in keep and entry.is_dir(follow_symlinks=False):
+                    out.append(entry.path)
+            except OSError:
+                continue
+    return out
+
+
 def _default_masks(private: Sequence[str | os.PathLike]) -> list[str]:
-    """Folders the isolated kernel sees as empty: the course's private paths, the repository, homes."""
-    candidates = [*private, REPO_ROOT, "/root", "/home"]
+    """Folders the isolated kernel sees as empty: the course's private paths, the repository,
+    homes, and every folder outside the operating system's (:data:`SYSTEM_FOLDERS`)."""
+    candidates = [*private, REPO_ROOT, "/root", "/home", *JUPYTER_SYSTEM_CONFIG,
+                  *_folders_outside_the_system()]
     masks = [p for p in _realpaths(candidates) if os.path.isdir(p) and p != "/"]
     # an outer mask hides the inner ones already
     masks.sort(key=len)
@@ -664,7 +696,10 @@ def _launcher_spec(mode: str, *, uid: int, gid: int, limits: Limits, workdir: Pa
         private_tmp += [d for d in ("/run/lock", "/var/lock", "/dev/mqueue")
                         if os.path.isdir(d) and not os.path.islink(d) and os.stat(d).st_mode & 0o002]
         # the kernel works in its private /tmp: /tmp/work (a copy of workdir) and /tmp/home
-        spec.update(masks=masks, keeps=keeps, tmp_mb=limits.tmp_mb, private_tmp=private_tmp,
+        # the kernels' folder stays visible and writable (the kernel's connection file and
+        # sockets, the working folder the launcher copies), even when it lies in a masked one
+        spec.update(masks=masks, keeps=keeps, binds=[str(_run_dir("kernels"))],
+                    tmp_mb=limits.tmp_mb, private_tmp=private_tmp,
                     relocate={"work": "/tmp/work", "home": "/tmp/home"})
     return spec
 

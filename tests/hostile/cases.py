@@ -156,6 +156,19 @@ def _places():
 '''
 
 
+# attribute names computed at run time (the static check sees no frame attribute), and the
+# traceback module reached through numpy's own globals (no import of it in the source)
+_GETTER = """
+def _get(obj, *names):
+    for name in names:
+        obj = getattr(obj, name.replace("-", "_"))
+    return obj
+
+
+_tools = _get(np, "testing", "-private", "utils", "importlib").import_module("trace" + "back")
+"""
+
+
 def _attack(body: str, mutant: str | None = None, where: str = "predict_miles"):
     code = _DISCOVER + "\n" + textwrap.dedent(body)
     return lambda: single(append_code(notebook(mutant), where, code))
@@ -515,16 +528,9 @@ HOSTILE: list[Hostile] = [
             """)),
             zero=set(TESTS), reason=r"reads\W+expected\W+a variable of the tests"),
     Hostile("frames-via-stdlib", "monkeypatch",
-            "KNOWN GAP: reads the hidden test's expected value from its frame, reached through the "
-            "traceback module found in numpy's own globals, every name computed",
-            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", """
-                def _get(obj, *names):
-                    for name in names:
-                        obj = getattr(obj, name.replace("-", "_"))
-                    return obj
-
-
-                _tools = _get(np, "testing", "-private", "utils", "importlib").import_module("trace" + "back")
+            "reads the hidden test's expected value from its frame, reached through the traceback "
+            "module found in numpy's own globals, every name computed",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
                 _wrong = strawman_loss
 
 
@@ -538,8 +544,76 @@ HOSTILE: list[Hostile] = [
                         if "expected" in caller:
                             return float(caller["expected"])
                     return _wrong(c, km, miles)
-            """)),
-            zero={"test_strawman_loss_hidden"}, reason=r"getattr with a computed attribute name", gap=True),
+            """))),
+            zero=set(TESTS), reason=r"took a frame while a test was running"),
+    Hostile("frames-via-inspect", "monkeypatch",
+            "walks inspect.stack() (the module found through numpy's globals) for the test's expected value",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _look = _get(np, "testing", "-private", "utils", "importlib").import_module("ins" + "pect")
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    for info in _look.stack():
+                        values = _get(info, "frame", "f-locals")
+                        if "expected" in values:
+                            return float(values["expected"])
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"took a frame while a test was running"),
+    Hostile("generator-frame", "monkeypatch",
+            "a generator inside strawman_loss takes its own frame (gi_frame, a computed name) and walks f_back",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    def spy():
+                        yield
+                    g = spy()
+                    frame = _get(_get(g, "gi-frame"), "f-back")
+                    while frame is not None:
+                        values = _get(frame, "f-locals")
+                        if "expected" in values:
+                            return float(values["expected"])
+                        frame = _get(frame, "f-back")
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("stashed-generator-frame", "monkeypatch",
+            "keeps the frame of a generator started in its answer cell and, resuming it during the "
+            "test, follows f_back (no audit event) to the test's expected value",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _wrong = strawman_loss
+
+
+                def _spy():
+                    try:
+                        raise RuntimeError
+                    except RuntimeError as exc:
+                        me = next(iter(_tools.walk_tb(_get(exc, "--traceback--"))))[0]
+                    while True:
+                        found, frame = None, _get(me, "f-back")
+                        while frame is not None:
+                            values = _get(frame, "f-locals")
+                            if "expected" in values:
+                                found = values["expected"]
+                                break
+                            frame = _get(frame, "f-back")
+                        yield found
+
+
+                _g = _spy()
+                next(_g)
+
+
+                def strawman_loss(c, km, miles):
+                    found = next(_g)
+                    if found is not None:
+                        return float(found)
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"resumed, while a test was running, a generator"),
     # ------------------------------------------------------ files and processes
     Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; overwrites this test's, reads others",
             _attack("""
