@@ -1,11 +1,21 @@
 """The grader's probe, run inside a grading kernel (sent as source by :mod:`nncourse.guard`).
 
 Not imported by nncourse: :class:`nncourse.guard.GuardedExecute` sends this file's text to
-the kernel and evaluates ``probe(kind, arg)`` through a silent ``user_expressions`` request,
-so that nothing is added to the notebook's namespace or history. The source is compiled
-afresh for every probe; only data (the baseline ids, the stash of protected names, the
-recorded events) stays in the kernel, in ``sys.modules["_nncourse_guard_state"]``. Every
-comparison is made by the grader, outside the kernel, on what the probes return.
+the kernel and evaluates ``probe(kind, arg, key)`` through a silent ``user_expressions``
+request, so that nothing is added to the notebook's namespace or history.
+
+The first probe (``begin``, before any of the notebook's code runs) installs an audit hook
+(PEP 578: it cannot be removed, and no other hook may be added after it). The hook keeps the
+state of the checks (the baseline ids, the stash of protected names, the recorded events,
+whether a test is running) in its closure, where the notebook's code cannot reach it: no
+module, global or reachable function refers to it. Later probes reach it only through the
+hook, with the audit event ``nncourse.guard`` and a one-time key: each probe carries the
+secret whose SHA-256 the previous probe announced, and announces the next one, so that a key
+seen once is worth nothing. Every answer carries an HMAC with a secret of the first probe,
+which only the hook holds, so that an answer made up by the notebook's code (which could
+intercept the names the probe's expression uses) is detected. A probe that the hook refuses,
+or an answer without a valid HMAC, fails, and the grader counts that as tampering. Every comparison is made by the grader, outside the kernel, on what the probes
+return.
 
 Kinds of probe:
 
@@ -54,10 +64,11 @@ def _shell():
     return _get()
 
 
-def _state():
-    st = sys.modules.get("_nncourse_guard_state")
-    if st is None:
-        st = types.ModuleType("_nncourse_guard_state")
+def _new_state():
+    """The checks' state: held by the audit hook's closure only (see the module documentation)."""
+    if True:
+        st = types.SimpleNamespace()
+        st.expect = None
         st.events = []
         st.seen = set()
         st.protected = {}
@@ -76,7 +87,11 @@ def _state():
         st.profile = None
         st.baseline_threads = set()
         st.installed = False
-        sys.modules["_nncourse_guard_state"] = st
+        st.signals = {}
+        st.profile_code = None
+        st.profile_closure = {}
+        st.sign = None
+        st.signal_setter = None
     return st
 
 
@@ -140,7 +155,8 @@ def _untrusted_on_stack(st, depth):
     while f is not None:
         code = f.f_code
         fn = code.co_filename
-        if not (fn in st.trusted_files or id(code) in st.trusted_codes or fn.startswith(st.trusted_dirs)):
+        if not (fn in st.trusted_files or id(code) in st.trusted_codes or fn.startswith(st.trusted_dirs)
+                or fn == GUARD_FILE):
             return fn or "?"
         f = f.f_back
     return None
@@ -159,6 +175,54 @@ def _frame_safe(st, depth):
         return True
     back = f.f_back
     return back is not None and (id(f.f_code), id(back.f_code)) in st.frame_safe
+
+
+def _compiled_as_trusted(st, filename):
+    """``compile`` under the file name of a read-only cell, of this guard or of a file of the
+    installation, asked for with the submission's code on the stack: the code would pass for
+    the instructor's. Refused. (IPython compiling a read-only cell, and the import system
+    compiling a module, have no submission's code on the stack: a student's import of a module
+    without a cached .pyc is checked against the file itself.)"""
+    if isinstance(filename, bytes):
+        filename = filename.decode(errors="replace")
+    if not isinstance(filename, str) or st.cell_dir is None:
+        return
+    if not (filename in st.trusted_files or filename == GUARD_FILE or filename.startswith(st.trusted_dirs)):
+        return
+    st.in_hook[0] = True
+    try:
+        culprit = _untrusted_on_stack(st, 2)
+        importing = culprit is not None and _importing(2)
+    finally:
+        st.in_hook[0] = False
+    if culprit is None or (importing and filename.startswith(st.trusted_dirs)):
+        return
+    _record(st, "tamper", "compiled code under the name of the instructor's or the installation's code",
+            f"{filename} from {culprit}")
+    raise RuntimeError(f"{MARK}: the submission may not compile code under the name {filename!r}.")
+
+
+def _importing(depth):
+    """Whether the code that asked (``depth`` frames above the caller) is the import system's."""
+    try:
+        f = sys._getframe(depth + 1)
+    except ValueError:
+        return False
+    return f.f_code.co_filename.startswith("<frozen importlib")
+
+
+def _guard_frame(st, tb):
+    """A traceback entry of this hook (an exception it raised to refuse something): its frame
+    would lead to the hook's own namespace. Refused."""
+    st.in_hook[0] = True
+    try:
+        frame = tb.tb_frame
+        mine = frame.f_code.co_filename == GUARD_FILE and _untrusted_on_stack(st, 2) is not None
+    finally:
+        st.in_hook[0] = False
+    if mine:
+        _record(st, "tamper", "reached the frames of the grader's checks")
+        raise RuntimeError(f"{MARK}: the frames of the grader's checks are not the submission's to read.")
 
 
 def _tests_frames(st, event):
@@ -185,11 +249,60 @@ def _tests_frames(st, event):
                        f"the tests' frames are not the submission's to read.")
 
 
+def _channel(st, args):
+    """``nncourse.guard``: a probe of the grader, with its one-time key (module documentation)."""
+    if len(args) != 4 or not isinstance(args[3], dict):
+        return
+    kind, arg, key, box = args
+    secret = key.get("t") if isinstance(key, dict) else None
+    if (not isinstance(secret, str) or st.expect is None
+            or hashlib.sha256(secret.encode()).hexdigest() != st.expect):
+        _record(st, "tamper", "called the grader's own probe in the kernel, without its key")
+        box["refused"] = "the key of the grader's probe did not match: a key was used twice"
+        return
+    st.expect = key.get("next")
+    box["result"] = _signed(st, _serve(st, kind, arg))
+
+
+def _signed(st, text):
+    """The answer of a probe with its HMAC (the secret of the first probe, kept by the hook)."""
+    import hmac
+
+    mac = hmac.new((st.sign or "").encode(), text.encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"r": text, "mac": mac})
+
+
+_ALWAYS_REFUSED = ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
+                   "sys.addaudithook")
+
+
 def _install_hook(st):
     protected = st.protected
+    main_thread = threading.main_thread()
 
     def hook(event, args):
+        if event.startswith("nncourse.guard"):
+            if event == "nncourse.guard":
+                _channel(st, args)
+            elif event == "nncourse.guard.profile" and len(args) == 3:
+                _profiled(st, *args)
+            elif event in ("nncourse.guard.setattr", "nncourse.guard.delattr"):
+                _module_change(st, event, args)
+            return
         if st.in_hook[0] or st.allow[0]:
+            return
+        if event in _ALWAYS_REFUSED:
+            # what these give (every object, every thread's frames, a hook of one's own) reaches
+            # the tests and this hook's state from anywhere, also from a thread that runs no
+            # notebook code (concurrent.futures)
+            st.in_hook[0] = True
+            try:
+                cell = _from_cell(st) or threading.current_thread() is not main_thread
+            finally:
+                st.in_hook[0] = False
+            if cell or event == "sys.addaudithook" or st.armed[0]:
+                _record(st, "tamper", f"used {event}", "")
+                raise RuntimeError(f"{MARK}: {event} is not allowed while grading.")
             return
         if event in ("object.__setattr__", "object.__delattr__"):
             obj = args[0]
@@ -207,6 +320,8 @@ def _install_hook(st):
                                    f"(attribute {args[1]}); the tests must run on the real library.")
             return
         if event == "object.__getattr__":
+            if args[1] == "tb_frame":
+                _guard_frame(st, args[0])
             if args[1] in ("tb_frame", "gi_frame", "cr_frame", "ag_frame") and st.cell_dir:
                 _tests_frames(st, f".{args[1]}")
                 st.in_hook[0] = True
@@ -217,6 +332,9 @@ def _install_hook(st):
                 if caller.startswith(st.cell_dir) and caller not in st.trusted_files:
                     _record(st, "tamper", f"reached a frame through .{args[1]}")
             return
+        if event == "compile" and len(args) >= 2:
+            _compiled_as_trusted(st, args[1])
+            return
         if event == "sys._getframe":
             _tests_frames(st, "sys._getframe")
             frame = args[0]
@@ -224,8 +342,7 @@ def _install_hook(st):
             if st.cell_dir and fn.startswith(st.cell_dir):
                 _record(st, "tamper", "inspected the frames of the notebook's code (sys._getframe)")
             return
-        if event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys._current_frames",
-                     "sys.settrace", "sys.setprofile", "sys.addaudithook", "ctypes.string_at",
+        if event in ("sys.settrace", "sys.setprofile", "ctypes.string_at",
                      "ctypes.addressof", "ctypes.cdata", "ctypes.dlsym", "ctypes.wstring_at",
                      "ctypes.call_function", "code.__new__", "function.__new__", "marshal.loads"):
             st.in_hook[0] = True
@@ -235,8 +352,6 @@ def _install_hook(st):
                 st.in_hook[0] = False
             if cell:
                 _record(st, "tamper", f"used {event}", "")
-                if event.startswith("gc.") or event == "sys._current_frames":
-                    raise RuntimeError(f"{MARK}: {event} is not allowed while grading.")
             return
         if event in ("socket.connect", "socket.bind", "subprocess.Popen", "os.system", "os.fork",
                      "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.kill", "os.killpg",
@@ -321,68 +436,138 @@ def _resumed(st, frame):
             f"{code.co_name} from {fn}")
 
 
-def _make_profile(st):
-    """The profile function of a test cell: a checkpoint whenever the student's code returns
-    to other code, so that a patch the student's function makes (and would undo later) is
-    gone before the test goes on."""
-    cell_dir, trusted = st.cell_dir, st.trusted_files
+def _profiled(st, frame, event, arg):
+    """``nncourse.guard.profile``, from the profile function of a test cell.
 
-    def profile(frame, event, arg):
-        if st.in_hook[0]:
+    * ``return``: a checkpoint whenever the student's code returns to other code, so that a
+      patch the student's function makes (and would undo later) is gone before the test goes on;
+    * ``call`` of a generator or coroutine: see :func:`_resumed`;
+    * ``c_call`` of ``signal.signal``: a signal handler is handed the frame it interrupts (no
+      audit event reports that), so the submission may not set one while a test runs."""
+    if st.in_hook[0] or st.allow[0] or not st.armed[0]:
+        return
+    st.in_hook[0] = True
+    try:
+        caller = sys._getframe(2)  # the hook, the profile function, the frame of the event
+        if caller.f_code is not st.profile_code:
+            _record(st, "tamper", "called the grader's profile channel itself")
             return
         if event == "call":
-            if frame.f_code.co_flags & _SUSPENDABLE:
-                st.in_hook[0] = True
-                try:
-                    _resumed(st, frame)
-                finally:
-                    st.in_hook[0] = False
-            return
-        if event != "return":
-            return
-        st.in_hook[0] = True
-        try:
+            _resumed(st, frame)
+        elif event == "c_call":
+            if _untrusted_on_stack(st, 3) is not None:
+                _record(st, "tamper", "set a signal handler while a test was running (a handler is handed "
+                                      "the test's frame)")
+        elif event == "return":
             fn = frame.f_code.co_filename
+            cell_dir, trusted = st.cell_dir, st.trusted_files
             if fn.startswith(cell_dir) and fn not in trusted:
                 back = frame.f_back
                 bfn = back.f_code.co_filename if back is not None else ""
                 if not bfn.startswith(cell_dir) or bfn in trusted:
                     _checkpoint(st)
-        finally:
-            st.in_hook[0] = False
-
-    return profile
+    finally:
+        st.in_hook[0] = False
 
 
-class _GuardedModule(types.ModuleType):
-    """The class of every numpy/nnlib module while grading: their attributes cannot be rebound."""
+def _signal_handlers():
+    """The Python-level handler of every signal (what ``signal.getsignal`` says)."""
+    import signal
+
+    out = {}
+    for n in signal.valid_signals():
+        try:
+            out[int(n)] = signal.getsignal(n)
+        except (ValueError, OSError):
+            continue
+    return out
+
+
+def _check_signals(st):
+    """Before a test: a signal handler the submission set, or a timer it started, would be
+    handed the test's frames (no audit event reports that)."""
+    import signal
+
+    for n, h in _signal_handlers().items():
+        if h is not st.signals.get(n) and h not in (signal.SIG_DFL, signal.SIG_IGN, None,
+                                                    signal.default_int_handler):
+            _record(st, "tamper", "set a signal handler (a handler is handed the frame it interrupts, "
+                                  "and so the tests' frames)", f"signal {n}: {_qual(h)}")
+    for which in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
+        if signal.getitimer(which) != (0.0, 0.0):
+            _record(st, "tamper", "left an interval timer running (its signal would interrupt the tests)")
+
+
+def _profile_intact(st):
+    """The profile function is still the grader's, forwarding to the hook."""
+    prof = sys.getprofile()
+    if prof is not st.profile or prof.__code__ is not st.profile_code:
+        return False
+    values = dict(zip(prof.__code__.co_freevars, (c.cell_contents for c in prof.__closure__ or ())))
+    return all(values.get(k) is v for k, v in st.profile_closure.items())
+
+
+# The class of every numpy/nnlib module while grading (their attributes cannot be rebound),
+# compiled in a namespace of its own: its methods are reachable (``numpy.__class__``), so
+# they hold nothing but a call to the audit hook, which decides.
+_GUARDED_MODULE_SOURCE = '''
+import sys
+import types
+
+
+class GuardedModule(types.ModuleType):
+    """A module whose attributes the grader's audit hook guards while grading."""
 
     def __setattr__(self, name, value):
-        st = sys.modules.get("_nncourse_guard_state")
-        if st is None or st.allow[0]:
-            return types.ModuleType.__setattr__(self, name, value)
-        if _benign(self, name, value) or _trusted_caller(st, 1):
-            st.allow[0] = True
-            try:
-                return types.ModuleType.__setattr__(self, name, value)
-            finally:
-                st.allow[0] = False
-        _record(st, "tamper", f"replaced {self.__name__}.{name}")
-        raise RuntimeError(f"{MARK}: the grader does not allow code to replace {self.__name__}.{name}; "
-                           "the tests must run on the real library.")
+        sys.audit("nncourse.guard.setattr", self, name, value)
+        types.ModuleType.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        st = sys.modules.get("_nncourse_guard_state")
-        if st is None or st.allow[0]:
-            return types.ModuleType.__delattr__(self, name)
-        if (self.__name__ == "builtins" and name in BUILTINS_ALLOWED) or _trusted_caller(st, 1):
-            st.allow[0] = True
-            try:
-                return types.ModuleType.__delattr__(self, name)
-            finally:
-                st.allow[0] = False
-        _record(st, "tamper", f"deleted {self.__name__}.{name}")
-        raise RuntimeError(f"{MARK}: the grader does not allow code to delete {self.__name__}.{name}.")
+        sys.audit("nncourse.guard.delattr", self, name)
+        types.ModuleType.__delattr__(self, name)
+'''
+
+# The profile function of a test cell, in a namespace of its own for the same reason: it
+# forwards to the hook the returns (for the checkpoints), the starts of generators and
+# coroutines, and the calls of signal.signal.
+_PROFILE_SOURCE = '''
+def make(audit, suspendable, signal_setter):
+    def profile(frame, event, arg):
+        if event == "return":
+            audit("nncourse.guard.profile", frame, event, None)
+        elif event == "call":
+            if frame.f_code.co_flags & suspendable:
+                audit("nncourse.guard.profile", frame, event, None)
+        elif event == "c_call" and arg is signal_setter:
+            audit("nncourse.guard.profile", frame, event, arg)
+    return profile
+'''
+
+GUARD_FILE = "<nncourse-guard>"
+
+
+def _compile_apart(source, name):
+    ns = {"__name__": "_nncourse_guard", "__builtins__": builtins}
+    exec(compile(source, GUARD_FILE, "exec"), ns)
+    return ns[name]
+
+
+def _module_change(st, event, args):
+    """``nncourse.guard.setattr`` / ``.delattr`` from GuardedModule: allow or refuse (raise)."""
+    if st.allow[0]:
+        return
+    module, name = args[0], args[1]
+    # frames, from _trusted_caller: itself, this function, the hook, GuardedModule's method, the code
+    if event.endswith("setattr"):
+        if _benign(module, name, args[2]) or _trusted_caller(st, 3):
+            return
+        _record(st, "tamper", f"replaced {module.__name__}.{name}")
+        raise RuntimeError(f"{MARK}: the grader does not allow code to replace {module.__name__}.{name}; "
+                           "the tests must run on the real library.")
+    if (module.__name__ == "builtins" and name in BUILTINS_ALLOWED) or _trusted_caller(st, 3):
+        return
+    _record(st, "tamper", f"deleted {module.__name__}.{name}")
+    raise RuntimeError(f"{MARK}: the grader does not allow code to delete {module.__name__}.{name}.")
 
 
 def _benign(module, name, value):
@@ -563,8 +748,24 @@ def _same_array(a, b):
             and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
 
 
-def probe(kind, arg=None):
-    st = _state()
+def probe(kind, arg=None, key=None):
+    """The grader's first probe (``begin``), which installs the hook; later probes are a bare
+    ``sys.audit("nncourse.guard", kind, arg, key, box)`` (see :mod:`nncourse.guard`)."""
+    box = {}
+    sys.audit("nncourse.guard", kind, arg, key, box)
+    if "result" in box:
+        return box["result"]
+    if "refused" in box:
+        return json.dumps({"error": box["refused"]})
+    if kind != "begin":
+        return json.dumps({"error": "the grader's checks are not installed in this kernel"})
+    st = _new_state()
+    st.expect = key.get("next") if isinstance(key, dict) else None
+    st.sign = key.get("sign") if isinstance(key, dict) else None
+    return _signed(st, _serve(st, kind, arg))
+
+
+def _serve(st, kind, arg):
     st.allow[0] = True
     try:
         if kind == "begin":
@@ -584,15 +785,18 @@ def probe(kind, arg=None):
             result = {"stashed": stashed}
         elif kind == "arm":  # a test cell starts: checkpoints while it runs, no frames for the submission
             _checkpoint(st)
+            _check_signals(st)
             st.armed[0] = True
             st.started = set()
-            st.profile = st.profile or (_make_profile(st) if st.cell_dir else None)
-            if st.profile is not None:
+            if st.profile is not None and st.cell_dir:
                 sys.setprofile(st.profile)
             result = {}
         elif kind == "disarm":
             st.armed[0] = False
-            if sys.getprofile() is st.profile:
+            if st.profile is not None and st.cell_dir:
+                if not _profile_intact(st):
+                    _record(st, "tamper", "removed or changed the grader's profile function while a test was "
+                                          "running")
                 sys.setprofile(None)
             _checkpoint(st)
             result = {}
@@ -684,6 +888,7 @@ def _begin(st, arg):
                     st.trusted_codes.add(id(f.__code__))
     if not st.installed:
         protected = st.protected
+        guarded = _compile_apart(_GUARDED_MODULE_SOURCE, "GuardedModule")
         for name, mod in list(sys.modules.items()):
             if mod is None or not _watched(name):
                 continue
@@ -704,11 +909,20 @@ def _begin(st, arg):
                                 protected[id(f)] = f
             if name != "builtins" and type(mod) is types.ModuleType:
                 try:
-                    object.__setattr__(mod, "__class__", _GuardedModule)
+                    object.__setattr__(mod, "__class__", guarded)
                 except TypeError:
                     pass
         if type(builtins) is types.ModuleType:
-            object.__setattr__(builtins, "__class__", _GuardedModule)
+            object.__setattr__(builtins, "__class__", guarded)
+        import _signal
+
+        st.signals = _signal_handlers()
+        st.signal_setter = _signal.signal
+        st.profile = _compile_apart(_PROFILE_SOURCE, "make")(sys.audit, _SUSPENDABLE, _signal.signal)
+        st.profile_code = st.profile.__code__
+        st.profile_closure = dict(zip(st.profile_code.co_freevars,
+                                      (c.cell_contents for c in st.profile.__closure__ or ())))
+        protected[id(st.profile)] = st.profile
         _install_hook(st)
         st.installed = True
     _snapshot(st)

@@ -41,9 +41,13 @@
 from __future__ import annotations
 
 import ast
+import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -512,6 +516,29 @@ def _differs(a, b) -> bool:
 
 
 # ----------------------------------------------------------------- execution
+def scoped_test_source(source: str) -> str:
+    """A test cell's code, run in a function of its own.
+
+    Its variables (``expected``, the random inputs, ...) are then the function's locals while
+    the test runs, not globals of the notebook: the student's functions share the notebook's
+    globals (``__globals__``, ``globals()``), but reach a function's locals only through its
+    frame, which the kernel's audit hook refuses them while a test runs. When the cell has run,
+    its variables become globals as before, so later cells see what they always saw."""
+    body = textwrap.indent(source.rstrip() or "pass", " " * 8)
+    return ("def __nncourse_test__(__nncourse_out__):\n"
+            "    try:\n"
+            f"{body}\n"
+            "    finally:\n"
+            "        __nncourse_out__.update(locals())\n"
+            "__nncourse_out__ = {}\n"
+            "try:\n"
+            "    __nncourse_test__(__nncourse_out__)\n"
+            "finally:\n"
+            "    __nncourse_out__.pop('__nncourse_out__', None)\n"
+            "    globals().update(__nncourse_out__)\n"
+            "    del __nncourse_out__, __nncourse_test__\n")
+
+
 class _ProbeFailed(Exception):
     pass
 
@@ -603,8 +630,23 @@ class GuardedExecute(Execute):
 
     # -- probes
     def _probe(self, kind: str, arg=None) -> dict:
-        expr = ("(lambda __nn_ns: (__nn_ns.__setitem__('__name__', '_nncourse_guard'), "
-                f"exec({GUARD_SOURCE!r}, __nn_ns), __nn_ns['probe']({kind!r}, {arg!r}))[2])({{}})")
+        # a one-time key: the secret the previous probe announced (by its SHA-256), and the
+        # announcement of the next one (see _kernel_guard's documentation)
+        secret, self._next_secret = getattr(self, "_next_secret", None), secrets.token_hex(16)
+        key = {"t": secret, "next": hashlib.sha256(self._next_secret.encode()).hexdigest()}
+        if not self._guard_installed:
+            key["sign"] = self._sign_secret  # the HMAC secret of every answer, kept by the hook
+        if not self._guard_installed:
+            # the first probe, before any of the notebook's code: install the checks
+            expr = ("(lambda __nn_ns: (__nn_ns.__setitem__('__name__', '_nncourse_guard'), "
+                    f"exec(compile({GUARD_SOURCE!r}, '<nncourse-guard>', 'exec'), __nn_ns), "
+                    f"__nn_ns['probe']({kind!r}, {arg!r}, {key!r}))[2])({{}})")
+        else:
+            # later probes only knock at the installed hook, with the key
+            expr = ("(lambda __nn_box: (__import__('sys').audit('nncourse.guard', "
+                    f"{kind!r}, {arg!r}, {key!r}, __nn_box), __nn_box.get('result') or "
+                    "__import__('json').dumps({'error': __nn_box.get('refused', "
+                    "'the checks are not installed in this kernel')}))[1])({})")
         msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"r": expr},
                                  allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + self.probe_timeout
@@ -630,9 +672,18 @@ class GuardedExecute(Execute):
                 raise _ProbeFailed(f"the grader's check failed: {r.get('ename')}: {str(r.get('evalue'))[:200]}")
             text = r.get("data", {}).get("text/plain", "")
             try:
-                return json.loads(ast.literal_eval(text))
+                result = json.loads(ast.literal_eval(text))
             except (ValueError, SyntaxError) as exc:
                 raise _ProbeFailed(f"the grader's check returned something unreadable ({exc})") from None
+            if isinstance(result, dict) and set(result) == {"error"}:
+                raise _ProbeFailed(f"the grader's check was refused in the kernel: {result['error']}")
+            if not (isinstance(result, dict) and isinstance(result.get("r"), str)
+                    and hmac.compare_digest(str(result.get("mac", "")),
+                                            hmac.new(self._sign_secret.encode(), result["r"].encode(),
+                                                     hashlib.sha256).hexdigest())):
+                raise _ProbeFailed("the answer of the grader's check was not the grader's own (no valid HMAC)")
+            self._guard_installed = True
+            return json.loads(result["r"])
 
     # -- the run
     def preprocess(self, nb, resources, km=None):
@@ -640,6 +691,9 @@ class GuardedExecute(Execute):
 
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
+        self._next_secret = None  # a new kernel: its first probe installs the checks
+        self._guard_installed = False
+        self._sign_secret = secrets.token_hex(16)
         self._check_assign_resources(resources)
         self._out_used: dict[int, int] = {}
         self._out_cut: set[int] = set()
@@ -695,7 +749,13 @@ class GuardedExecute(Execute):
                     if guard and test:
                         guard.before_test(index)
                         guard.arm()
-                    self.execute_cell(cell, index, store_history=True)
+                    original = cell.source
+                    if guard and test:
+                        cell.source = scoped_test_source(original)
+                    try:
+                        self.execute_cell(cell, index, store_history=True)
+                    finally:
+                        cell.source = original
                     if guard and test:
                         guard.disarm()
                     if self._timed_out(cell):
@@ -837,8 +897,9 @@ class _Guard:
         # code from these files may change library objects (forbid_calls in a hidden test)
         from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
 
-        self.trusted = sorted({f"{murmur2_x86(c.source, get_tmp_hash_seed())}.py"
-                               for c in ex.nb.cells if c.cell_type == "code" and is_trusted(c)})
+        self.trusted = sorted({f"{murmur2_x86(src, get_tmp_hash_seed())}.py"
+                               for c in ex.nb.cells if c.cell_type == "code" and is_trusted(c)
+                               for src in ((scoped_test_source(c.source),) if is_test(c) else (c.source,))})
 
     def _events(self, result: dict) -> None:
         for e in result.get("events", []):

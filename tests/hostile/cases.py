@@ -169,6 +169,35 @@ _tools = _get(np, "testing", "-private", "utils", "importlib").import_module("tr
 """
 
 
+def _compiled_as_setup_cell():
+    """strawman_loss compiled under the file name of the read-only setup cell (its source is
+    public: the student has it in the release), with every name the static check knows computed."""
+    nb = notebook("loss_sum_not_mean")
+    setup = cell(nb, "setup").source
+    fake = textwrap.dedent('''
+        def strawman_loss(c, km, miles):
+            import sys
+            f = sys.-getframe(1)
+            while f is not None:
+                if "expected" in f.f-locals:
+                    return float(f.f-locals["expected"])
+                f = f.f-back
+            return _wrong(c, km, miles)
+    ''')
+    code = _GETTER + textwrap.dedent('''
+        _imp = _get(np, "testing", "-private", "utils", "importlib")
+        _b = _imp.import_module("buil" + "tins")
+        _ipk = _imp.import_module("ipykernel.compiler")
+        _where = _get(strawman_loss, "--code--", "co-filename").rsplit("/", 1)[0]
+        _setup = SETUP
+        _name = _where + "/" + str(_ipk.murmur2_x86(_setup, _ipk.get_tmp_hash_seed())) + ".py"
+        _src = FAKE.replace("-", "_")
+        _wrong = strawman_loss
+        _get(_b, "exec")(_get(_b, "compile")(_src, _name, "exec"), _get(strawman_loss, "--globals--"))
+    ''').replace("SETUP", repr(setup)).replace("FAKE", repr(fake))
+    return single(append_code(nb, "strawman_loss", code))
+
+
 def _attack(body: str, mutant: str | None = None, where: str = "predict_miles"):
     code = _DISCOVER + "\n" + textwrap.dedent(body)
     return lambda: single(append_code(notebook(mutant), where, code))
@@ -614,6 +643,84 @@ HOSTILE: list[Hostile] = [
                     return _wrong(c, km, miles)
             """))),
             zero=set(TESTS), reason=r"resumed, while a test was running, a generator"),
+    Hostile("globals-computed", "monkeypatch",
+            "strawman_loss reads the hidden test's `expected` from its own __globals__ (a computed name)",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    ns = _get(strawman_loss, "--globals--")
+                    if "expected" in ns:
+                        return float(ns["expected"])
+                    return _wrong(c, km, miles)
+            """))),
+            # the tests run in functions of their own: `expected` is no global while they run
+            zero={"test_strawman_loss_values", "test_strawman_loss_hidden"},
+            reason=r"getattr with a computed attribute name"),
+    Hostile("guard-state-off", "monkeypatch",
+            "switches the grader's checks off through their state in sys.modules, then reads the test's frame",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _sys = _get(np, "testing", "-private", "utils", "importlib").import_module("s" + "ys")
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    state = _get(_sys, "modules").get("-nncourse-guard-state".replace("-", "_"))
+                    flags = [] if state is None else [_get(state, n) for n in ("allow", "in-hook", "armed")
+                                                      if hasattr(state, n.replace("-", "_"))]
+                    saved = [list(f) for f in flags]
+                    for f, value in zip(flags, (True, True, False)):
+                        f[0] = value
+                    try:
+                        frame = _get(_sys, "-getframe")(1)
+                        while frame is not None:
+                            values = _get(frame, "f-locals")
+                            if "expected" in values:
+                                return float(values["expected"])
+                            frame = _get(frame, "f-back")
+                    finally:
+                        for f, old in zip(flags, saved):
+                            f[:] = old
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("signal-handler-frame", "monkeypatch",
+            "a SIGALRM handler, set by strawman_loss, is handed the interrupted frame and follows f_back",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _sig = _get(np, "testing", "-private", "utils", "importlib").import_module("sig" + "nal")
+                _found = []
+
+
+                def _handler(signum, frame):
+                    while frame is not None:
+                        values = _get(frame, "f-locals")
+                        if "expected" in values:
+                            _found.append(values["expected"])
+                            return
+                        frame = _get(frame, "f-back")
+
+
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    _found.clear()
+                    _sig.signal(_sig.SIGALRM, _handler)
+                    _sig.setitimer(_sig.ITIMER_REAL, 0.001)
+                    spins = 0
+                    while not _found and spins < 3_000_000:
+                        spins += 1
+                    _sig.setitimer(_sig.ITIMER_REAL, 0)
+                    if _found:
+                        return float(_found[0])
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("compiled-as-setup-cell", "monkeypatch",
+            "compiles its strawman_loss under the file name IPython gives the read-only setup cell, so "
+            "that the grader takes it for the instructor's code, and reads the test's frame",
+            _compiled_as_setup_cell, zero=set(TESTS), reason=r"GraderIntegrityError"),
     # ------------------------------------------------------ files and processes
     Hostile("gradebook-access", "files", "looks for gradebook.db everywhere; overwrites this test's, reads others",
             _attack("""
