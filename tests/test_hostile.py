@@ -250,7 +250,6 @@ def test_the_report_names_every_tampering(graded):
     alone, batch, mode = graded
     zeroed = {c.student for c in H.HOSTILE if c.category == "monkeypatch" and c.zero == set(H.TESTS)
               and not _weaker(mode, c.requires)}
-    zeroed = {s for s in zeroed if not next(c for c in H.HOSTILE if c.student == s).gap}
     assert zeroed <= set(batch.summary.tampered), sorted(zeroed - set(batch.summary.tampered))
     assert not set(H.GOOD) & set(batch.summary.tampered)
     assert "TAMPERING h-patch-numpy" in batch.preflight
@@ -271,10 +270,6 @@ def test_hostile_submission(graded, case):
     if _weaker(mode, case.requires):
         pytest.skip(f"not run: the defence needs the {case.requires} sandbox, this machine gives {mode}")
     failures = evaluate(case, alone, batch, mode)
-    if case.gap:
-        if failures:
-            pytest.xfail("known gap (README, 'What is not defended'): " + "; ".join(failures))
-        return
     assert failures == [], f"{case.student} ({case.why}): " + "; ".join(failures)
 
 
@@ -286,7 +281,7 @@ def test_report_counts(graded):
              f"batch: {len(batch.summary.submissions)} submissions graded in {batch.seconds:.1f} s "
              f"({JOBS} workers), feedback in {batch.feedback_seconds:.1f} s; the good students alone: "
              f"{alone.seconds:.1f} s", ""]
-    held = tried = gaps = 0
+    held = tried = 0
     for case in H.HOSTILE:
         if _weaker(mode, case.requires):
             lines.append(f"[not run] {case.category:11s} {case.name:24s} needs the {case.requires} sandbox  {case.why}")
@@ -297,13 +292,12 @@ def test_report_counts(graded):
         total = sum(v.score for g, v in per.items() if g in H.TESTS)
         ok = not failures
         held += ok
-        gaps += case.gap and not ok
-        label = "held" if ok else ("KNOWN GAP" if case.gap else "NOT HELD")
+        label = "held" if ok else "NOT HELD"
         lines.append(f"[{label}] {case.category:11s} {case.name:24s} "
                      f"{total:4.1f}/{H.TOTAL:.0f} (at most {case.cap:.0f})  {case.why}")
         for f in failures:
             lines.append(f"      {f}")
-    lines += ["", f"tried {tried}, held {held}" + (f", {gaps} known gap(s)" if gaps else "")
+    lines += ["", f"tried {tried}, held {held}"
               + (f" ({len(H.HOSTILE) - tried} not run in the {mode} sandbox)" if tried < len(H.HOSTILE) else ""),
               f"gradebook integrity: {'ok' if not batch.integrity else batch.integrity}"]
     ARTIFACTS.mkdir(exist_ok=True)

@@ -15,8 +15,6 @@ flow (:func:`nncourse.autograde.autograde_assignment`: ``nbgrader autograde`` th
   feedback (``OPENED``, which the attack prints when it gets at something it must not);
 * ``secret``: strings that must not reach the student's feedback (a line of a hidden test;
   the autograded notebook, which only the instructor sees, holds the hidden tests anyway);
-* ``gap``: a known gap, kept in the catalogue to document it: it is expected not to hold
-  (the instructor is only told about the suspicious code), and is reported as such;
 * ``requires``: the sandbox mode the defence depends on (``"isolated"``: namespaces;
   ``"user"``: another uid). In a weaker mode the case is not run at all (some would harm the
   machine: ``kill(-1)`` as the instructor's uid ends every process of the instructor) and is
@@ -117,7 +115,6 @@ class Hostile:
     forbid: list[str] = field(default_factory=list)
     secret: list[str] = field(default_factory=list)
     requires: str | None = None
-    gap: bool = False   # a known gap: expected NOT to hold (README, "What is not defended")
 
     @property
     def student(self) -> str:
