@@ -67,9 +67,12 @@ def inside(path, folder):
 def isolate(spec):
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     masks = spec.get("masks", [])
+    size = int(spec.get("tmp_mb", 256))
+    privates = [t for t in spec.get("private_tmp", []) if os.path.isdir(t) and not os.path.islink(t)]
+    hidden = masks + privates
     # (folder, read-only): keeps are bound back read-only, binds (the kernels' folder) writable
     wanted = [(k, True) for k in spec.get("keeps", [])] + [(b, False) for b in spec.get("binds", [])]
-    wanted = [(k, ro) for k, ro in wanted if any(inside(k, m) for m in masks)]
+    wanted = [(k, ro) for k, ro in wanted if any(inside(k, m) for m in hidden)]
     # outermost only (a bind inside a keep stays read-only, like its keep)
     wanted = [(k, ro) for k, ro in wanted if not any(k != o and inside(k, o) for o, _ in wanted)]
     fds = []
@@ -78,7 +81,13 @@ def isolate(spec):
             fds.append((k, ro, os.open(k, os.O_PATH | os.O_DIRECTORY)))
         except OSError as exc:
             fail(f"cannot open {k}: {exc}")
+    # the private /tmp first: a Python installation or a repository under /tmp is bound back
+    # into it below
+    for t in privates:
+        mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
     for m in masks:
+        if any(inside(m, t) for t in privates):
+            continue  # gone with the old /tmp already
         mount("tmpfs", m, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
     for k, ro, fd in fds:
         os.makedirs(k, mode=0o755, exist_ok=True)
@@ -86,10 +95,6 @@ def isolate(spec):
         flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (MS_RDONLY if ro else 0)
         mount(None, k, None, flags)
         os.close(fd)
-    size = int(spec.get("tmp_mb", 256))
-    for t in spec.get("private_tmp", []):
-        if os.path.isdir(t) and not os.path.islink(t):
-            mount("tmpfs", t, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
 
 
 def relocate(spec, env):

@@ -218,9 +218,18 @@ def perceptron_update(A, b, x, y, eta: float = 1.0):
     check_positive(eta, "eta")
     if y not in (0, 1):
         raise ValueError(f"y must be 0 or 1, got {y!r}")
-    y_hat = float(step(A @ x + b))
-    err = float(y) - y_hat
-    return A + eta * err * x, float(b + eta * err), err != 0.0
+    A_new, b_new, mistake = _rosenblatt(A, float(b), x, float(y), float(eta))
+    return (A_new if mistake else A.copy()), b_new, mistake
+
+
+def _rosenblatt(A, b: float, x, y: float, eta: float):
+    """Rosenblatt's rule without the checks of :func:`perceptron_update` (which validates
+    its arguments once; :meth:`Perceptron.fit` calls this for every sample). The prediction
+    is :math:`H(\mathbf A \cdot \mathbf x + b)` with :math:`H(0) = 1`, as :func:`step`."""
+    err = y - (1.0 if x @ A + b >= 0 else 0.0)
+    if err == 0.0:
+        return A, b, False
+    return A + eta * err * x, b + eta * err, True
 
 
 class Perceptron:
@@ -308,11 +317,8 @@ class Perceptron:
             # Rosenblatt's rule is sequential by nature: each update changes the
             # prediction for the next sample, so this loop cannot be vectorised.
             for n in order:
-                err = y[n] - (1.0 if X[n] @ A + b >= 0 else 0.0)
-                if err != 0.0:
-                    A = A + self.eta * err * X[n]
-                    b = b + self.eta * err
-                    mistakes += 1
+                A, b, mistake = _rosenblatt(A, b, X[n], y[n], self.eta)
+                mistakes += mistake
             self.mistakes_.append(mistakes)
             self.boundaries_.append((A.copy(), float(b)))
             if mistakes == 0:

@@ -87,13 +87,14 @@ def nbgrader_env(exchange: Path | None = None) -> dict[str, str]:
 
 
 def nbgrader_executable() -> str:
-    exe = VENV_BIN / "nbgrader"
-    if exe.exists():
-        return str(exe)
-    found = shutil.which("nbgrader")
-    if found is None:
-        raise GradingError("nbgrader is not installed: run `make install` first")
-    return found
+    """The nbgrader of the virtual environment (the one ``python -m nncourse`` runs)."""
+    from nncourse.course import CourseError
+    from nncourse.course import nbgrader_executable as find
+
+    try:
+        return find()
+    except CourseError as exc:
+        raise GradingError(str(exc)) from None
 
 
 def run_nbgrader(course: Path, *args: str, check: bool = True, timeout: float = 900,
