@@ -54,7 +54,7 @@ install: $(STAMP) ## create .venv and install the project (only when pyproject.t
 # --- the book -----------------------------------------------------------------------
 
 book: $(STAMP) ## build the book into _build/html and open it
-	$(VENV)/bin/jupyter-book build . $(BOOK_FLAGS)
+	$(PY) -m nncourse.book build . $(BOOK_FLAGS)
 	@test -f $(HTML_DIR)/index.html || { echo "error: $(HTML_DIR)/index.html was not built" >&2; exit 1; }
 	@touch $(BOOK_STAMP)
 	@echo

@@ -1,7 +1,7 @@
 """The book's build times: a cold build (no execution cache) and a warm rebuild.
 
-Both build into a temporary output folder with the same flags as ``make book``
-(``jupyter-book build . -W -n --keep-going --path-output DIR``), so the
+Both build into a temporary output folder with the same command and flags as ``make book``
+(``python -m nncourse.book build . -W -n --keep-going --path-output DIR``), so the
 developer's ``_build`` is neither used nor disturbed. The cold build executes
 every chapter; the warm rebuild, with nothing changed, must take the cached
 outputs (target: at most 10 % of the cold time).
@@ -22,9 +22,9 @@ FLAGS = ["-W", "-n", "--keep-going"]
 
 def build(out: Path) -> float:
     """Build the book into ``out``; return wall-clock seconds. Raises on a failed build."""
-    jb = Path(sys.executable).with_name("jupyter-book")
     t = time.perf_counter()
-    proc = subprocess.run([str(jb), "build", str(ROOT), *FLAGS, "--path-output", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "nncourse.book", "build", str(ROOT), *FLAGS,
+                           "--path-output", str(out)],
                           cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
     if proc.returncode != 0:

@@ -130,9 +130,20 @@ RUNNERS = {"nnlib": run_nnlib, "scikit-learn": run_sklearn, "pytorch": run_torch
 
 def throughput(runner, model, X, y, batch_size, epochs, repeat):
     """Best samples per second over ``repeat`` runs, after one short warm-up."""
-    runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)
-    best = min(runner(model, X, y, batch_size, epochs) for _ in range(repeat))
-    return X.shape[0] * epochs / best
+    return throughputs({"one": runner}, model, X, y, batch_size, epochs, repeat)["one"]
+
+
+def throughputs(runners, model, X, y, batch_size, epochs, repeat):
+    """Best samples per second of each runner over ``repeat`` rounds, after one short warm-up
+    each. The rounds interleave the runners (nnlib, scikit-learn, PyTorch, nnlib, ...), so that
+    a slow spell of a shared machine slows every framework rather than one of them."""
+    for runner in runners.values():
+        runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)
+    best = {name: float("inf") for name in runners}
+    for _ in range(repeat):
+        for name, runner in runners.items():
+            best[name] = min(best[name], runner(model, X, y, batch_size, epochs))
+    return {name: X.shape[0] * epochs / t for name, t in best.items()}
 
 
 # ------------------------------------------------------------------ GEMM ceiling
@@ -163,7 +174,7 @@ def training_flops_per_sample(sizes) -> float:
 
 
 # --------------------------------------------------------------------------- main
-def measure(quick: bool = False, repeat: int = 3, peers=("scikit-learn", "pytorch")):
+def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorch")):
     """All throughput and ceiling measurements as result records (dicts)."""
     records = []
     peers = [p for p in peers if p != "pytorch" or torch_available()]
@@ -177,8 +188,8 @@ def measure(quick: bool = False, repeat: int = 3, peers=("scikit-learn", "pytorc
             for bs in batches:
                 X, y = make_data(model, dtype)
                 epochs = epochs_for(model, bs)
-                rates = {name: throughput(RUNNERS[name], model, X, y, bs, epochs, repeat)
-                         for name in ["nnlib", *peers]}
+                rates = throughputs({name: RUNNERS[name] for name in ["nnlib", *peers]},
+                                    model, X, y, bs, epochs, repeat)
                 for name, rate in rates.items():
                     records.append(dict(what="training throughput", peer=name, model=model,
                                         batch_size=bs, dtype=dname, value=rate, unit="samples/s",
@@ -186,9 +197,11 @@ def measure(quick: bool = False, repeat: int = 3, peers=("scikit-learn", "pytorc
                 line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
                 print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
         if not quick:
+            # the peak before and after the training runs: the best of both
             peak = matmul_peak(dtype)
             X, y = make_data("large", dtype)
             rate = throughput(run_nnlib, "large", X, y, 256, epochs_for("large", 256), repeat)
+            peak = max(peak, matmul_peak(dtype))
             achieved = rate * training_flops_per_sample(MODELS["large"]["sizes"])
             records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
                                 dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
@@ -203,7 +216,7 @@ def measure(quick: bool = False, repeat: int = 3, peers=("scikit-learn", "pytorc
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small model, batch 256 only")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     for r in measure(args.quick, args.repeat):
         print(r)

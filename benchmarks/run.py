@@ -121,7 +121,7 @@ def main(argv=None) -> int:
         import bench_nnlib
 
         print("nnlib against its peers (samples per second, higher is better)")
-        records += bench_nnlib.measure(quick=args.quick, repeat=1 if args.quick else 3)
+        records += bench_nnlib.measure(quick=args.quick, repeat=1 if args.quick else 5)
     if "book" in parts:
         import bench_book
 

@@ -164,7 +164,7 @@ def test_makefile_lists_its_targets():
 def test_makefile_puts_the_venv_first_on_path():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^export PATH := \$\(abspath \$\(VENV\)\)/bin:\$\(PATH\)$", makefile, re.M)
-    assert "jupyter-book build . $(BOOK_FLAGS)" in makefile
+    assert "$(PY) -m nncourse.book build . $(BOOK_FLAGS)" in makefile
     assert re.search(r"^BOOK_FLAGS \?= -W -n --keep-going$", makefile, re.M)
 
 
