@@ -223,7 +223,7 @@ def perceptron_update(A, b, x, y, eta: float = 1.0):
 
 
 def _rosenblatt(A, b: float, x, y: float, eta: float):
-    """Rosenblatt's rule without the checks of :func:`perceptron_update` (which validates
+    r"""Rosenblatt's rule without the checks of :func:`perceptron_update` (which validates
     its arguments once; :meth:`Perceptron.fit` calls this for every sample). The prediction
     is :math:`H(\mathbf A \cdot \mathbf x + b)` with :math:`H(0) = 1`, as :func:`step`."""
     err = y - (1.0 if x @ A + b >= 0 else 0.0)

@@ -196,3 +196,14 @@ def test_built_book_loads_nothing_from_the_network():
             assert target.is_file(), f"{page.relative_to(HTML)} loads {url}, which is missing"
             mathjax_seen |= "mathjax" in url.lower()
     assert mathjax_seen, "no page of the built book loads MathJax"
+
+
+def test_the_code_compiles_without_warnings():
+    """No invalid escape sequence (a docstring with math that is not raw) and the like."""
+    import warnings
+
+    for path in sorted([*(ROOT / "nnlib").glob("*.py"), *(ROOT / "nncourse").glob("*.py"),
+                        *(ROOT / "benchmarks").glob("*.py")]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
