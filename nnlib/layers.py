@@ -104,11 +104,17 @@ def dense_forward(X, A, b, activation="identity"):
     A = as_float_array(A, "A", ndim=2)
     X = _check_X(X, A.shape[1], A.shape)
     act = get_activation(activation)
-    Z = X @ A.T
     if b is not None:
         b = as_float_array(b, "b", ndim=1)
         if b.shape[0] != A.shape[0]:
             raise ValueError(f"b has shape {b.shape} but A has shape {A.shape}; expected b of shape ({A.shape[0]},)")
+    return _forward(X, A, b, act)
+
+
+def _forward(X, A, b, act):
+    """:func:`dense_forward` on checked arguments (``act`` an Activation)."""
+    Z = X @ A.T
+    if b is not None:
         Z += b
     return act.function(Z), (X, A, Z, act)
 
@@ -151,11 +157,22 @@ def dense_backward(grad_out, cache, input_grad: bool = True):
         raise ValueError(
             f"grad_out has shape {grad_out.shape} but the layer's output has shape {Z.shape}"
         )
+    return _backward(grad_out, cache, input_grad)
+
+
+def _backward(grad_out, cache, input_grad):
+    """:func:`dense_backward` on a checked ``grad_out``."""
+    X, A, Z, act = cache
     delta = act.backward(Z, grad_out)
     dA = delta.T @ X
     db = delta.sum(axis=0)
     dX = delta @ A if input_grad else None
     return dX, dA, db
+
+
+def _is_float_array(x, shape=None) -> bool:
+    """A floating-point ndarray (of ``shape``): what the layer's fast path takes without checks."""
+    return type(x) is np.ndarray and x.dtype.kind == "f" and (shape is None or x.shape == shape)
 
 
 class Dense:
@@ -221,7 +238,16 @@ class Dense:
 
     def forward(self, X):
         """Compute the layer's output for the batch ``X`` of shape (N, n_in); keep what backward needs."""
-        H, self._cache = dense_forward(X, self.A, self.b, self.activation)
+        A, b = self.A, self.b
+        # a training step passes the layer its own arrays and a float batch: those need none of
+        # the conversions and checks of dense_forward, which anything else goes through (and
+        # gets its clear errors from)
+        if (_is_float_array(A, (self.n_out, self.n_in)) and _is_float_array(X) and X.dtype == A.dtype
+                and X.ndim == 2 and X.shape[0] > 0 and X.shape[1] == self.n_in
+                and (b is None or (_is_float_array(b, (self.n_out,)) and b.dtype == A.dtype))):
+            H, self._cache = _forward(X, A, b, self.activation)
+        else:
+            H, self._cache = dense_forward(X, A, b, self.activation)
         return H
 
     __call__ = forward
@@ -234,7 +260,11 @@ class Dense:
         """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
-        dX, self.dA, db = dense_backward(grad_out, self._cache, input_grad)
+        Z = self._cache[2]
+        if _is_float_array(grad_out, Z.shape) and grad_out.dtype == Z.dtype:
+            dX, self.dA, db = _backward(grad_out, self._cache, input_grad)
+        else:
+            dX, self.dA, db = dense_backward(grad_out, self._cache, input_grad)
         self.db = db if self.b is not None else None
         return dX
 

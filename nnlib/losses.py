@@ -319,24 +319,73 @@ def softmax_cross_entropy_gradient(z, y):
     return (softmax(z, axis=1) - t) / z.shape[0]
 
 
+# ------------------------------------------------------ value and gradient at once
+# What a training step needs: the same formulas as the loss and its gradient above, with the
+# arguments checked once instead of twice (it matters for small networks, where checks are a
+# sizeable part of a step).
+def _mse_both(y_hat, y):
+    y_hat, y = _pair(y_hat, y, "y_hat")
+    d = y_hat - y
+    n = y_hat.shape[0]
+    return float(0.5 * np.sum(d * d) / n), d / n
+
+
+def _bce_both(p, y):
+    p, y = _pair(p, y, "p")
+    _check_probabilities(p)
+    check_binary_labels(y)
+    p = _clip(p)
+    n = p.shape[0]
+    value = float(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p)) / n)
+    return value, (p - y) / (p * (1.0 - p)) / n
+
+
+def _bce_logits_both(z, y):
+    z, y = _pair(z, y, "z")
+    check_binary_labels(y)
+    n = z.shape[0]
+    per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(np.sum(per) / n), (sigmoid(z) - y) / n
+
+
+def _softmax_ce_both(z, y):
+    z, t = _softmax_targets(z, y)
+    n = z.shape[0]
+    m = np.max(z, axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
+    return float(np.sum(lse - np.sum(t * z, axis=1)) / n), (softmax(z, axis=1) - t) / n
+
+
 # -------------------------------------------------------------------------- table
 class Loss(NamedTuple):
-    """A loss as :func:`nnlib.training.fit` sees it: value and gradient."""
+    """A loss as :func:`nnlib.training.fit` sees it: value and gradient.
+
+    ``both``, when given, returns ``(value, gradient)`` from one call, equal to
+    ``(function(y_hat, y), gradient(y_hat, y))`` (the arguments are checked once).
+    """
 
     name: str
     function: Callable
     gradient: Callable
+    both: Callable | None = None
+
+    def value_and_gradient(self, y_hat, y):
+        """``(function(y_hat, y), gradient(y_hat, y))``, through ``both`` when there is one."""
+        if self.both is not None:
+            return self.both(y_hat, y)
+        return self.function(y_hat, y), self.gradient(y_hat, y)
 
 
 LOSSES: dict[str, Loss] = {
-    "mse": Loss("mse", mse, mse_gradient),
+    "mse": Loss("mse", mse, mse_gradient, _mse_both),
     "binary_cross_entropy": Loss(
-        "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_gradient),
+        "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_gradient, _bce_both),
     "binary_cross_entropy_with_logits": Loss(
         "binary_cross_entropy_with_logits", binary_cross_entropy_with_logits,
-        binary_cross_entropy_with_logits_gradient),
+        binary_cross_entropy_with_logits_gradient, _bce_logits_both),
     "softmax_cross_entropy": Loss(
-        "softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_gradient),
+        "softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_gradient,
+        _softmax_ce_both),
 }
 """Name -> :class:`Loss`: every loss nnlib knows."""
 

@@ -116,8 +116,8 @@ class Sequential:
         loss = get_loss(loss)
         y_hat = self.forward(X)
         y = _match_targets(y, y_hat, loss.name)
-        value = loss.function(y_hat, y)
-        self.backward(loss.gradient(y_hat, y), input_grad=False)
+        value, grad = loss.value_and_gradient(y_hat, y)
+        self.backward(grad, input_grad=False)
         return value
 
     def parameters(self) -> list[np.ndarray]:

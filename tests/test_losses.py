@@ -207,3 +207,44 @@ def test_loss_table():
         assert L.get_loss(name) is entry
         assert L.get_loss(entry) is entry
     assert L.get_loss("Binary-Cross-Entropy") is L.LOSSES["binary_cross_entropy"]
+
+
+# ------------------------------------------------------------ value and gradient at once
+def _loss_inputs(name, rng, dtype):
+    if name == "mse":
+        return rng.normal(size=(17, 3)).astype(dtype), rng.normal(size=(17, 3)).astype(dtype)
+    if name == "binary_cross_entropy":
+        return rng.uniform(0.01, 0.99, size=(17, 1)).astype(dtype), rng.integers(0, 2, (17, 1)).astype(dtype)
+    if name == "binary_cross_entropy_with_logits":
+        return (rng.normal(scale=30.0, size=(17, 1)).astype(dtype),
+                rng.integers(0, 2, (17, 1)).astype(dtype))
+    return rng.normal(scale=20.0, size=(17, 4)).astype(dtype), rng.integers(0, 4, 17)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", sorted(L.LOSSES))
+def test_value_and_gradient_equal_the_loss_and_its_gradient_exactly(name, dtype, rng):
+    loss = L.LOSSES[name]
+    assert loss.both is not None, f"{name} has no fused value_and_gradient"
+    y_hat, y = _loss_inputs(name, rng, dtype)
+    value, grad = loss.value_and_gradient(frozen(y_hat), frozen(y))
+    assert value == loss.function(y_hat, y)
+    expected = loss.gradient(y_hat, y)
+    assert grad.dtype == expected.dtype and grad.shape == expected.shape
+    np.testing.assert_array_equal(grad, expected)
+
+
+def test_value_and_gradient_of_a_loss_without_both_calls_its_two_functions(rng):
+    calls = []
+    custom = L.Loss("half_abs", lambda a, b: calls.append("f") or float(np.mean(np.abs(a - b))) / 2,
+                         lambda a, b: calls.append("g") or np.sign(a - b) / (2 * a.shape[0]))
+    value, grad = custom.value_and_gradient(np.array([1.0, -1.0]), np.array([0.0, 0.0]))
+    assert calls == ["f", "g"] and value == 0.5
+    np.testing.assert_array_equal(grad, [0.25, -0.25])
+
+
+def test_value_and_gradient_checks_its_arguments_like_the_loss():
+    with pytest.raises(ValueError, match="only the labels 0 and 1"):
+        L.LOSSES["binary_cross_entropy_with_logits"].value_and_gradient(np.zeros(3), np.array([0.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match="shape"):
+        L.LOSSES["mse"].value_and_gradient(np.zeros(3), np.zeros(4))
