@@ -66,33 +66,16 @@ def _shell():
 
 def _new_state():
     """The checks' state: held by the audit hook's closure only (see the module documentation)."""
-    if True:
-        st = types.SimpleNamespace()
-        st.expect = None
-        st.events = []
-        st.seen = set()
-        st.protected = {}
-        st.stash = {}
-        st.allow = [False]
-        st.in_hook = [False]
-        st.cell_dir = None
-        st.trusted_files = set()
-        st.trusted_codes = set()
-        st.trusted_dirs = ()
-        st.frame_safe = set()
-        st.armed = [False]
-        st.started = set()
-        st.resume_at = {}
-        st.snaps = []
-        st.profile = None
-        st.baseline_threads = set()
-        st.installed = False
-        st.signals = {}
-        st.profile_code = None
-        st.profile_closure = {}
-        st.sign = None
-        st.signal_setter = None
-    return st
+    return types.SimpleNamespace(
+        expect=None, sign=None,                    # the one-time key, the HMAC secret
+        events=[], seen=set(),                     # what was recorded, for the next probe
+        protected={}, stash={}, snaps=[],          # guarded objects, the read-only cells' names
+        allow=[False], in_hook=[False], armed=[False],
+        cell_dir=None, trusted_files=set(), trusted_codes=set(), trusted_dirs=(), frame_safe=set(),
+        started=set(), resume_at={},               # generators started during the running test
+        profile=None, profile_code=None, profile_closure={},
+        baseline_threads=set(), installed=False, signals={}, signal_setter=None,
+    )
 
 
 def _qual(obj):
