@@ -126,6 +126,8 @@ def run_torch(model, X, y, batch_size, epochs):
 
 
 RUNNERS = {"nnlib": run_nnlib, "scikit-learn": run_sklearn, "pytorch": run_torch}
+# not a peer: the products of the step alone (the floor that no NumPy step can beat)
+PRODUCTS = "products alone"
 
 
 def throughput(runner, model, X, y, batch_size, epochs, repeat):
@@ -163,14 +165,55 @@ def _timed(f) -> float:
     return time.perf_counter() - t
 
 
-def training_flops_per_sample(sizes) -> float:
-    """Matrix-product FLOPs per sample of one SGD step of an MLP.
+def step_products(sizes, batch_size: int):
+    """The matrix products of one SGD step of an MLP, as ``(m, k, n)``: ``(m, k) @ (k, n)``.
 
-    Forward ``2 n_in n_out`` per layer, backward ``2 n_in n_out`` for dA in
-    every layer and again for dX in every layer but the first.
+    Per layer ``n_in -> n_out``: the forward product ``H @ A.T`` (B, n_in) x (n_in, n_out),
+    the weight gradient ``delta.T @ H`` (n_out, B) x (B, n_in), and, for every layer but
+    the first, the input gradient ``delta @ A`` (B, n_out) x (n_out, n_in). nnlib,
+    scikit-learn and PyTorch all compute exactly these.
     """
-    per_layer = [2.0 * a * b for a, b in zip(sizes, sizes[1:])]
-    return 2 * sum(per_layer) + sum(per_layer[1:])
+    products = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        products += [(batch_size, a, b), (b, batch_size, a)]
+        if i > 0:
+            products.append((batch_size, b, a))
+    return products
+
+
+def run_products(model, X, y, batch_size, epochs):
+    """A training loop that does nothing but the matrix products of each step.
+
+    The same products as nnlib's step, on operands of the same shapes and memory layout
+    (weights ``A`` of shape (n_out, n_in), rows as samples), for as many steps as
+    ``epochs`` over ``X`` take: no data gathering, no activations, no loss, no update.
+    Its throughput bounds that of any NumPy implementation of the step, so its ratio to
+    a peer bounds the ratio any of them can reach against that peer.
+    """
+    sizes = MODELS[model]["sizes"]
+    rng = np.random.default_rng(0)
+    dtype = X.dtype
+    A = [rng.standard_normal((b, a)).astype(dtype) for a, b in zip(sizes, sizes[1:])]
+    H = [X[:batch_size].copy()] + [rng.standard_normal((batch_size, b)).astype(dtype)
+                                   for b in sizes[1:-1]]
+    delta = [rng.standard_normal((batch_size, b)).astype(dtype) for b in sizes[1:]]
+    steps = epochs * -(-X.shape[0] // batch_size)
+    t = time.perf_counter()
+    for _ in range(steps):
+        for i in range(len(A)):
+            H[i] @ A[i].T                  # forward
+        for i in reversed(range(len(A))):
+            delta[i].T @ H[i]              # dL/dA
+            if i > 0:
+                delta[i] @ A[i]            # dL/dX, not for the first layer
+    return time.perf_counter() - t
+
+
+def training_flops_per_sample(sizes) -> float:
+    """Matrix-product FLOPs per sample of one SGD step of an MLP: ``2 m k n`` summed over
+    :func:`step_products` (forward and weight gradient in every layer, input gradient in
+    every layer but the first)."""
+    return float(sum(2 * m * k * n for m, k, n in step_products(sizes, 1)))
 
 
 # --------------------------------------------------------------------------- main
@@ -188,13 +231,26 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
             for bs in batches:
                 X, y = make_data(model, dtype)
                 epochs = epochs_for(model, bs)
-                rates = throughputs({name: RUNNERS[name] for name in ["nnlib", *peers]},
-                                    model, X, y, bs, epochs, repeat)
+                runners = {name: RUNNERS[name] for name in ["nnlib", *peers]}
+                if model == "large":
+                    runners[PRODUCTS] = run_products
+                rates = throughputs(runners, model, X, y, bs, epochs, repeat)
+                floor = rates.pop(PRODUCTS, None)
                 for name, rate in rates.items():
                     records.append(dict(what="training throughput", peer=name, model=model,
                                         batch_size=bs, dtype=dname, value=rate, unit="samples/s",
                                         ratio=None if name == "nnlib" else rates["nnlib"] / rate))
                 line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
+                if floor is not None:
+                    records.append(dict(what="matrix products alone", peer="numpy", model=model,
+                                        batch_size=bs, dtype=dname, value=floor, unit="samples/s",
+                                        ratio=rates["nnlib"] / floor))
+                    for name, rate in rates.items():
+                        if name != "nnlib":
+                            records.append(dict(what="best ratio possible", peer=name,
+                                                model=model, batch_size=bs, dtype=dname,
+                                                value=floor / rate, unit="x", ratio=None))
+                    line += f"  ({PRODUCTS} {floor:,.0f}/s)"
                 print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
         if not quick:
             # the peak before and after the training runs: the best of both

@@ -4,6 +4,9 @@ Prints, side by side:
 
 * MLP training throughput of nnlib, scikit-learn and PyTorch (CPU), small and
   large model, batch 32 and 256, float64 and float32, with the ratio nnlib/peer;
+* for the large model, the throughput of a loop that runs only the step's matrix
+  products (the floor no NumPy implementation can beat), the share of it nnlib
+  reaches, and the best ratio to each peer that floor allows;
 * the share of the machine's NumPy matmul rate that nnlib's training step reaches;
 * the book's cold build time and warm rebuild time;
 * the grading's seconds per autograded notebook (and the parallel speed-up, when

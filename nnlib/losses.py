@@ -240,24 +240,37 @@ def one_hot(labels, n_classes: int | None = None):
         raise ValueError(f"labels must be 1-D integer class indices, got shape {labels.shape}")
     if labels.size == 0:
         raise ValueError("labels is empty")
+    k = None if n_classes is None else int(n_classes)
+    labels, k = _check_labels(labels, k)
+    out = np.zeros((labels.shape[0], k))
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def _check_labels(labels: np.ndarray, k: int | None):
+    """Integer class labels (1-D, not empty) checked against ``k`` classes (``max + 1`` when None).
+
+    Returns the labels as an integer array and ``k``.
+    """
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
             raise ValueError("labels must be whole numbers (class indices), got fractions")
         labels = labels.astype(np.int64)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
-    k = int(labels.max()) + 1 if n_classes is None else int(n_classes)
-    if labels.min() < 0 or labels.max() >= k:
+    lo, hi = int(labels.min()), int(labels.max())
+    if k is None:
+        k = hi + 1
+    if lo < 0 or hi >= k:
         raise ValueError(
-            f"labels must lie in 0..{k - 1} for {k} classes, "
-            f"got values from {int(labels.min())} to {int(labels.max())}"
+            f"labels must lie in 0..{k - 1} for {k} classes, got values from {lo} to {hi}"
         )
-    out = np.zeros((labels.shape[0], k))
-    out[np.arange(labels.shape[0]), labels] = 1.0
-    return out
+    return labels, k
 
 
 def _softmax_targets(z, y):
+    """Checked logits ``z`` (N, K) and targets: ``(z, labels, None)`` for integer class labels
+    (N,), ``(z, None, t)`` for one-hot or probability rows ``t`` (N, K)."""
     z = as_float_array(z, "z", ndim=2)
     y_arr = np.asarray(y)
     if y_arr.ndim == 1:
@@ -265,13 +278,30 @@ def _softmax_targets(z, y):
             raise ValueError(
                 f"z has {z.shape[0]} rows (samples) but y has {y_arr.shape[0]} labels"
             )
-        t = one_hot(y_arr, z.shape[1]).astype(z.dtype, copy=False)
-    else:
-        t = as_float_array(y_arr, "y", ndim=2)
-        check_same_shape(z, t, "z", "y")
-        if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
-            raise ValueError("one-hot (or probability) targets y must be non-negative rows summing to 1")
-    return z, t
+        if y_arr.size == 0:
+            raise ValueError("labels is empty")
+        labels, _ = _check_labels(y_arr, z.shape[1])
+        return z, labels, None
+    t = as_float_array(y_arr, "y", ndim=2)
+    check_same_shape(z, t, "z", "y")
+    if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1.0):
+        raise ValueError("one-hot (or probability) targets y must be non-negative rows summing to 1")
+    return z, None, t.astype(z.dtype, copy=False)
+
+
+def _target_logit(z, labels, t):
+    r""":math:`\sum_k y_{nk} z_{nk}`, shape (N,): the logit of the true class for labels."""
+    if labels is not None:
+        return z[np.arange(z.shape[0]), labels]
+    return np.sum(t * z, axis=1)
+
+
+def _softmax_minus_targets(p, labels, t):
+    """``p - y`` for probabilities ``p`` (N, K) that this module owns: in place for labels."""
+    if labels is not None:
+        p[np.arange(p.shape[0]), labels] -= 1
+        return p
+    return p - t
 
 
 def softmax_cross_entropy(z, y):
@@ -297,10 +327,10 @@ def softmax_cross_entropy(z, y):
 
     Book: chapter 6, *Cross-entropy for K classes*.
     """
-    z, t = _softmax_targets(z, y)
+    z, labels, t = _softmax_targets(z, y)
     m = np.max(z, axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
-    return float(np.sum(lse - np.sum(t * z, axis=1)) / z.shape[0])
+    return float(np.sum(lse - _target_logit(z, labels, t)) / z.shape[0])
 
 
 def softmax_cross_entropy_gradient(z, y):
@@ -315,8 +345,10 @@ def softmax_cross_entropy_gradient(z, y):
     -------
     ndarray, shape (N, K)
     """
-    z, t = _softmax_targets(z, y)
-    return (softmax(z, axis=1) - t) / z.shape[0]
+    z, labels, t = _softmax_targets(z, y)
+    g = _softmax_minus_targets(softmax(z, axis=1), labels, t)
+    g /= z.shape[0]
+    return g
 
 
 # ------------------------------------------------------ value and gradient at once
@@ -349,11 +381,16 @@ def _bce_logits_both(z, y):
 
 
 def _softmax_ce_both(z, y):
-    z, t = _softmax_targets(z, y)
+    # the exponentials are shared by the log-sum-exp and the softmax
+    z, labels, t = _softmax_targets(z, y)
     n = z.shape[0]
     m = np.max(z, axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
-    return float(np.sum(lse - np.sum(t * z, axis=1)) / n), (softmax(z, axis=1) - t) / n
+    e = np.exp(z - m)
+    s = np.sum(e, axis=1, keepdims=True)
+    value = float(np.sum(m[:, 0] + np.log(s[:, 0]) - _target_logit(z, labels, t)) / n)
+    g = _softmax_minus_targets(np.divide(e, s, out=e), labels, t)
+    g /= n
+    return value, g
 
 
 # -------------------------------------------------------------------------- table

@@ -97,6 +97,11 @@ def test_softmax_cross_entropy_matches_scipy_log_softmax(rng):
                                (scipy.special.softmax(z, axis=1) - onehot) / 8, rtol=1e-12, atol=1e-17)
     np.testing.assert_array_equal(L.softmax_cross_entropy_gradient(z, labels),
                                   L.softmax_cross_entropy_gradient(z, onehot))
+    # integer labels take a path without the one-hot matrix: same numbers exactly
+    assert L.softmax_cross_entropy(z, labels) == L.softmax_cross_entropy(z, onehot)
+    value, grad = L.LOSSES["softmax_cross_entropy"].value_and_gradient(z, onehot)
+    assert value == L.softmax_cross_entropy(z, onehot)
+    np.testing.assert_array_equal(grad, L.softmax_cross_entropy_gradient(z, onehot))
 
 
 def test_softmax_cross_entropy_accepts_probability_targets(rng):
