@@ -163,6 +163,16 @@ def _get(obj, *names):
 
 
 _tools = _get(np, "testing", "-private", "utils", "importlib").import_module("trace" + "back")
+
+
+def _find_expected(frame):
+    # the test's `expected`, from the first frame that has one on the way up from `frame`
+    while frame is not None:
+        values = _get(frame, "f-locals")
+        if "expected" in values:
+            return values["expected"]
+        frame = _get(frame, "f-back")
+    return None
 """
 
 
@@ -595,14 +605,12 @@ HOSTILE: list[Hostile] = [
 
                 def strawman_loss(c, km, miles):
                     def spy():
-                        yield
+                        # while it runs, the generator's frame hangs below strawman_loss's
+                        yield _find_expected(_get(_get(g, "gi-frame"), "f-back"))
                     g = spy()
-                    frame = _get(_get(g, "gi-frame"), "f-back")
-                    while frame is not None:
-                        values = _get(frame, "f-locals")
-                        if "expected" in values:
-                            return float(values["expected"])
-                        frame = _get(frame, "f-back")
+                    found = next(g)
+                    if found is not None:
+                        return float(found)
                     return _wrong(c, km, miles)
             """))),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
@@ -619,14 +627,7 @@ HOSTILE: list[Hostile] = [
                     except RuntimeError as exc:
                         me = next(iter(_tools.walk_tb(_get(exc, "--traceback--"))))[0]
                     while True:
-                        found, frame = None, _get(me, "f-back")
-                        while frame is not None:
-                            values = _get(frame, "f-locals")
-                            if "expected" in values:
-                                found = values["expected"]
-                                break
-                            frame = _get(frame, "f-back")
-                        yield found
+                        yield _find_expected(_get(me, "f-back"))
 
 
                 _g = _spy()
@@ -670,12 +671,9 @@ HOSTILE: list[Hostile] = [
                     for f, value in zip(flags, (True, True, False)):
                         f[0] = value
                     try:
-                        frame = _get(_sys, "-getframe")(1)
-                        while frame is not None:
-                            values = _get(frame, "f-locals")
-                            if "expected" in values:
-                                return float(values["expected"])
-                            frame = _get(frame, "f-back")
+                        found = _find_expected(_get(_sys, "-getframe")(1))
+                        if found is not None:
+                            return float(found)
                     finally:
                         for f, old in zip(flags, saved):
                             f[:] = old
@@ -690,12 +688,9 @@ HOSTILE: list[Hostile] = [
 
 
                 def _handler(signum, frame):
-                    while frame is not None:
-                        values = _get(frame, "f-locals")
-                        if "expected" in values:
-                            _found.append(values["expected"])
-                            return
-                        frame = _get(frame, "f-back")
+                    found = _find_expected(frame)
+                    if found is not None:
+                        _found.append(found)
 
 
                 _wrong = strawman_loss
