@@ -116,6 +116,22 @@ def check_raises(func: Callable, exception=ValueError, *, what: str, read: str |
     _fail(f"{what} should raise {exception.__name__}, but did not raise.", read)
 
 
+def _blocked_code(msg: str, n_free: int) -> types.CodeType:
+    """The code of a function that raises ``AssertionError(msg)``, with ``n_free`` free
+    variables: a function's code can only be swapped for one with as many (a closure's)."""
+    cells = [f"_cell{i}" for i in range(n_free)]
+    src = "def _outer():\n"
+    src += "".join(f"    {c} = None\n" for c in cells)
+    src += "    def _blocked(*args, **kwargs):\n"
+    if cells:
+        src += f"        {', '.join(cells)}\n"
+    src += f"        raise AssertionError({msg!r})\n"
+    src += "    return _blocked\n"
+    ns: dict = {}
+    exec(src, ns)  # noqa: S102
+    return ns["_outer"]().__code__
+
+
 @contextlib.contextmanager
 def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
     """Make the given (reference) functions fail if anything calls them.
@@ -137,10 +153,8 @@ def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
             name = f"{f.__module__}.{f.__qualname__}"
             msg = (f"{exercise} must be computed by your own code, but it called {name}. "
                    "Write the formula yourself with NumPy.")
-            ns: dict = {}
-            exec(f"def _blocked(*args, **kwargs):\n    raise AssertionError({msg!r})", ns)  # noqa: S102
             saved.append((f, f.__code__))
-            f.__code__ = ns["_blocked"].__code__
+            f.__code__ = _blocked_code(msg, len(f.__code__.co_freevars))
         yield
     finally:
         for f, code in saved:

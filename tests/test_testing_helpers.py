@@ -122,6 +122,21 @@ def test_forbid_calls_restores_when_the_block_raises():
     assert activations.tanh(z)[0] == 0.0
 
 
+def test_forbid_calls_blocks_a_closure_and_restores_it():
+    scale = 3.0
+
+    def reference(x):
+        return scale * x
+
+    expected = reference(2.0)
+    with forbid_calls(reference, exercise="Exercise 2.1"):
+        with pytest.raises(AssertionError, match="Exercise 2.1 must be computed by your own code"):
+            reference(2.0)
+    assert reference(2.0) == expected
+    scale = 4.0   # the closure's cell is the original one again
+    assert reference(2.0) == 8.0
+
+
 def test_forbid_calls_rejects_non_functions_and_restores_the_others():
     z = np.array([0.0])
     with pytest.raises(TypeError, match="plain Python functions"):
