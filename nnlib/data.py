@@ -138,6 +138,7 @@ def xor(n: int = 200, noise: float = 0.1, seed=None):
     Parameters
     ----------
     n : int, default 200
+        At least 4, so that every corner (and both classes) is there.
     noise : float, default 0.1
     seed : None, int or Generator
 
@@ -149,6 +150,8 @@ def xor(n: int = 200, noise: float = 0.1, seed=None):
     Book: chapter 3, *Why one unit cannot do XOR*.
     """
     n = _n(n)
+    if n < 4:
+        raise ValueError(f"n must be at least 4, one sample for each corner of the XOR square, got {n}")
     check_positive(noise, "noise", allow_zero=True)
     rng = check_rng(seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

@@ -223,6 +223,7 @@ CASES = {
     # ---- data
     "n 0": (lambda: data.two_moons(0), ValueError, r"n must be > 0, got 0"),
     "n float": (lambda: data.xor(10.5), TypeError, r"n must be an integer, got 10\.5"),
+    "xor n 3": (lambda: data.xor(3), ValueError, r"n must be at least 4, one sample for each corner .* got 3"),
     "n 1 for two classes": (lambda: data.linearly_separable(1), ValueError, r"n must be at least 2, got 1"),
     "margin too wide": (lambda: data.linearly_separable(10, margin=3.0), ValueError,
                         r"margin must be below 3 .* got 3\.0"),
