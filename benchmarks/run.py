@@ -94,6 +94,9 @@ def verdict(r: dict) -> str:
 
 
 def report(records: list[dict], previous: dict[tuple, dict]) -> None:
+    # for a missed throughput target: the best ratio the matrix products alone allow
+    possible = {(r["peer"], r["model"], r["batch_size"], r["dtype"]): r["value"]
+                for r in records if r["what"] == "best ratio possible"}
     print("\n" + "=" * 100)
     print(f"{'what':24s} {'peer':13s} {'model':9s} {'batch':>5s} {'dtype':7s} "
           f"{'value':>14s} {'unit':10s} {'ratio':>7s}  {'prev':>12s}  target")
@@ -101,9 +104,12 @@ def report(records: list[dict], previous: dict[tuple, dict]) -> None:
         prev = previous.get(key(r))
         prev_s = f"{prev['value']:,.4g}" if prev else "-"
         ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else ""
+        best = possible.get((r["peer"], r["model"], r["batch_size"], r["dtype"]))
+        bound = (f" (the products alone allow {best:.2f}x)"
+                 if best is not None and r["what"] == "training throughput" and verdict(r) != "ok" else "")
         print(f"{r['what'][:24]:24s} {r['peer'][:13]:13s} {str(r['model'])[:9]:9s} "
               f"{str(r['batch_size'] or ''):>5s} {str(r['dtype'] or ''):7s} {r['value']:14,.4g} "
-              f"{r['unit'][:10]:10s} {ratio:>7s}  {prev_s:>12s}  {verdict(r)}")
+              f"{r['unit'][:10]:10s} {ratio:>7s}  {prev_s:>12s}  {verdict(r)}{bound}")
     print("=" * 100)
 
 
