@@ -106,7 +106,7 @@ def identity(z):
     -------
     ndarray, same shape as ``z`` (a copy).
 
-    Book: chapter 2, *The strawman*; chapter 5.
+    Book: chapter 2, *A one-parameter model*; chapter 5.
     """
     return _z(z).copy()
 

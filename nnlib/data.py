@@ -65,7 +65,7 @@ def km_to_miles(n: int = 20, noise: float = 0.5, km_max: float = 100.0, seed=Non
     km : ndarray, shape (n,)
     miles : ndarray, shape (n,)
 
-    Book: chapter 2, *The strawman*.
+    Book: chapter 2, *A training set*.
     """
     n = _n(n)
     check_positive(noise, "noise", allow_zero=True)
@@ -147,7 +147,7 @@ def xor(n: int = 200, noise: float = 0.1, seed=None):
     X : ndarray, shape (n, 2)
     y : ndarray of int, shape (n,)
 
-    Book: chapter 3, *Why one unit cannot do XOR*.
+    Book: chapter 4, *Failure on XOR*.
     """
     n = _n(n)
     if n < 4:

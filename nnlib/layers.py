@@ -1,4 +1,4 @@
-r"""Fully connected layers (book chapter 7, *Back-propagation*).
+r"""Fully connected layers (book chapter 7, *Back-propagation in nnlib*).
 
 A dense layer computes, for a batch of :math:`N` samples stored as rows,
 
@@ -211,7 +211,7 @@ class Dense:
     >>> layer.forward(np.ones((5, 3))).shape
     (5, 2)
 
-    Book: chapter 7, *Back-propagation*.
+    Book: chapter 7, *Back-propagation in nnlib*.
     """
 
     def __init__(self, n_in: int, n_out: int, activation="identity", *, init: str | None = None,

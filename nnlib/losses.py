@@ -67,7 +67,7 @@ def mse(y_hat, y):
     -------
     float
 
-    Book: chapter 6, *Squared error*; chapter 2, *The strawman*.
+    Book: chapter 6, *Squared error*; chapter 2, *The error*.
     """
     y_hat, y = _pair(y_hat, y, "y_hat")
     d = y_hat - y
@@ -195,7 +195,7 @@ def binary_cross_entropy_with_logits(z, y):
     -------
     float
 
-    Book: chapter 6, *Why cross-entropy pairs with sigmoid*.
+    Book: chapter 6, *Why cross-entropy pairs with sigmoid and softmax*.
     """
     z, y = _pair(z, y, "z")
     check_binary_labels(y)

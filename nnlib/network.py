@@ -1,4 +1,4 @@
-r"""Networks as compositions of layers (book chapter 7, *Back-propagation*).
+r"""Networks as compositions of layers (book chapter 7, *Back-propagation in nnlib*).
 
 A :class:`Sequential` network is the composition
 
@@ -46,7 +46,7 @@ class Sequential:
     >>> net.predict(np.zeros((3, 2))).shape
     (3, 1)
 
-    Book: chapter 7, *Back-propagation*.
+    Book: chapter 7, *Back-propagation in nnlib*.
     """
 
     def __init__(self, layers: Sequence):

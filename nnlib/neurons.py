@@ -1,6 +1,6 @@
 r"""Single neurons: biological rate model, McCulloch-Pitts units, Rosenblatt's perceptron.
 
-Book chapter 3 (*The biological neuron and the McCulloch-Pitts neuron*) and
+Book chapter 3 (*Biological and McCulloch-Pitts neurons*) and
 chapter 4 (*The perceptron*).
 """
 
@@ -163,7 +163,7 @@ def xor(x) -> np.ndarray:
     -------
     ndarray of int, shape (N,)
 
-    Book: chapter 3, *Why one unit cannot do XOR*.
+    Book: chapter 3, *XOR needs two layers*.
     """
     x = _binary_inputs(x, 2)
     hidden = np.column_stack([OR(x), AND(x)])
@@ -209,7 +209,7 @@ def perceptron_update(A, b, x, y, eta: float = 1.0):
     mistake : bool
         Whether :math:`\hat y \ne y`.
 
-    Book: chapter 4, *Rosenblatt's rule*.
+    Book: chapter 4, *Rosenblatt's learning rule*.
     """
     A = as_float_array(A, "A", ndim=1)
     x = as_float_array(x, "x", ndim=1)

@@ -207,3 +207,36 @@ def test_the_code_compiles_without_warnings():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+# nnlib's docstrings end with "Book: chapter 5, *Sigmoid*": a section a reader can find
+_BOOK_REFERENCE = re.compile(r"[Cc]hapter (\d+)(?:, | \()\*([^*]+)\*")
+
+
+def _book_headings() -> dict[int, set[str]]:
+    """Every heading (any level, outside code cells) of each chapter, with math marks removed."""
+    headings = {}
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]-*.md")):
+        found, fence = set(), None
+        for line in path.read_text(encoding="utf-8").splitlines():
+            opening = re.match(r"^(`{3,}|~{3,})", line)
+            if opening and fence is None:
+                fence = opening.group(1)
+            elif fence is not None and line.startswith(fence) and not line[len(fence):].strip():
+                fence = None
+            elif fence is None and (m := re.match(r"^#+\s+(.*\S)", line)):
+                found.add(m.group(1).replace("$", ""))
+        headings[int(path.name[:2])] = found
+    return headings
+
+
+def test_nnlib_docstrings_name_sections_that_exist_in_the_book():
+    headings = _book_headings()
+    assert headings.get(7) and "Back-propagation in nnlib" in headings[7]
+    wrong = []
+    for path in sorted((ROOT / "nnlib").glob("*.py")):
+        for m in _BOOK_REFERENCE.finditer(path.read_text(encoding="utf-8")):
+            chapter, title = int(m.group(1)), m.group(2)
+            if title not in headings.get(chapter, set()):
+                wrong.append(f"{path.name}: chapter {chapter}, *{title}*")
+    assert not wrong, "no such section in the book: " + "; ".join(wrong)
