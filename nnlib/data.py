@@ -350,7 +350,8 @@ def signal_background(n: int = 2000, signal_fraction: float = 0.5, seed=None):
     * ``m_jj``: di-jet invariant mass; signal is a Gaussian peak at
       125 GeV (width 12 GeV), background falls exponentially from 40 GeV;
     * ``pT_lead``: leading-jet transverse momentum; signal is harder;
-    * ``|delta_eta_jj|``: jet rapidity gap; background is more forward-backward;
+    * ``|delta_eta_jj|``: pseudorapidity separation of the two jets; background is
+      more forward-backward;
     * ``MET``: missing transverse energy; nearly the same for both (a nuisance).
 
     The two populations overlap, so no cut is perfect: this is the

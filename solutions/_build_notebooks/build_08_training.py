@@ -399,8 +399,9 @@ cells = [
 
     `nnlib.data.signal_background(n, seed=seed)` simulates collider events with four features
     (`nnlib.data.SIGNAL_BACKGROUND_FEATURES`: a di-jet mass $m_{jj}$ in GeV with a signal peak at
-    125 GeV, the leading-jet $p_T$ in GeV, a rapidity gap $|\Delta\eta_{jj}|$ and the missing
-    transverse energy in GeV) and labels 1 (signal) or 0 (background). The populations overlap,
+    125 GeV, the leading-jet $p_T$ in GeV, the pseudorapidity separation $|\Delta\eta_{jj}|$ of
+    the two jets and the missing transverse energy in GeV) and labels 1 (signal) or 0
+    (background). The populations overlap,
     and the signal sits in a *window* of $m_{jj}$, which a linear cut cannot select.
 
     Write `train_signal_background(X, y, seed)` that trains an `nnlib` network on the training
