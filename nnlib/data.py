@@ -83,7 +83,9 @@ def linearly_separable(n: int = 100, margin: float = 0.5, seed=None, *, return_b
     :math:`\mathbf w \cdot \mathbf x + c = 0` (unit :math:`\mathbf w`) through
     the middle region is chosen, and points closer to it than ``margin / 2``
     are rejected and redrawn. Every point therefore lies at distance at least
-    :math:`\gamma = \text{margin}/2` from the line.
+    ``margin / 2`` from the line. (The margin :math:`\gamma` of the perceptron's
+    convergence theorem, measured in the augmented space, is at least
+    ``margin / 2`` divided by :math:`\sqrt{1 + c^2}`.)
 
     Parameters
     ----------
