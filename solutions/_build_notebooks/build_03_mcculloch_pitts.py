@@ -147,12 +147,22 @@ cells = [
     markdown("gates_md", r"""
     ### A2. Logic gates as parameter choices (3 points)
 
-    A gate is a choice of threshold and inhibitory inputs. Fill in the dictionaries: the
-    two-input **AND** and **OR**, the one-input **NOT**, and the two-input **NOR** (fires only
-    when both inputs are 0), each a single unit. Then write `nand(x)` for the two-input
-    **NAND** (fires unless both inputs are 1) from your `mp_unit` and these parameters. One
-    unit is not enough for NAND: absolute inhibition silences the unit as soon as *one*
-    inhibitory input is active.
+    A gate is a choice of threshold and inhibitory inputs. Define four dictionaries, each with
+    the keys `threshold` and `inhibitory` (the arguments of your `mp_unit`), for a single unit
+    each: the two-input **AND** and **OR**, the one-input **NOT**, and the two-input **NOR**
+    (fires only when both inputs are 0),
+
+    ```python
+    AND_UNIT = dict(threshold=..., inhibitory=[...])
+    OR_UNIT = dict(threshold=..., inhibitory=[...])
+    NOT_UNIT = dict(threshold=..., inhibitory=[...])
+    NOR_UNIT = dict(threshold=..., inhibitory=[...])
+    ```
+
+    so that `mp_unit(x, **AND_UNIT)` is the AND of the columns of `x`. Then write `nand(x)` for
+    the two-input **NAND** (fires unless both inputs are 1) from your `mp_unit` and these
+    parameters. One unit is not enough for NAND: absolute inhibition silences the unit as soon
+    as *one* inhibitory input is active.
     """),
     answer("gates", """
     ### BEGIN SOLUTION
@@ -229,7 +239,9 @@ cells = [
     is 1 when at least two inputs are 1, and the sum bit $s$ when an odd number are. Write
     `full_adder(x)` for `x` of shape `(N, 3)` (columns $a, b, c_\text{in}$), returning an
     integer array of shape `(N, 2)` with columns $s$ and $c_\text{out}$, built only from your
-    `mp_unit` (hint: units with thresholds 1, 2 and 3 on the three inputs, and a second layer).
+    `mp_unit`. Hint: units with thresholds 1, 2 and 3 on the three inputs count how many
+    inputs are on; "exactly one" is "at least one but not at least two" (inhibition), and
+    $s$ is "exactly one, or all three".
     """),
     answer("full_adder", """
     def full_adder(x):
@@ -326,6 +338,9 @@ cells = [
     segment between the two silent ones at $(\tfrac12, \tfrac12)$, which would have to lie in
     both the firing and the (also convex) silent region. Algebraically: $A_1 + b \ge 0$,
     $A_2 + b \ge 0$ and $b < 0$ give $A_1 + A_2 + b > 0$, so the unit fires at $(1,1)$ too.
+    A McCulloch-Pitts unit with an inhibitory input does no better: if $x_1$ (or $x_2$) is
+    inhibitory, the unit is silent at $(1,0)$ (or $(0,1)$), where XOR must fire; with both
+    excitatory it is a threshold unit with weights 1, covered above.
     The first layer maps the inputs to new coordinates $(h_1, h_2) = (\mathrm{OR}, \mathrm{AND})$
     in which the XOR is a half-plane, $h_1 - h_2 \ge 1$, so one output unit suffices.
     """),

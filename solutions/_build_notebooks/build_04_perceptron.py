@@ -136,7 +136,8 @@ cells = [
         A, x = rng.normal(size=d), rng.normal(size=d)
         b, y, eta = float(rng.normal()), int(rng.integers(0, 2)), float(rng.uniform(0.01, 3.0))
         A_exp, b_exp, m_exp = nnlib_perceptron_update(A, b, x, y, eta)
-        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, exercise="perceptron_update"):
+        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
+                          exercise="perceptron_update"):
             A_new, b_new, mistake = perceptron_update(A, b, x, y, eta)
         check_close(A_new, A_exp, what=f"A_new for a random sample with y={{y}}, eta={{eta:.3f}}", read=READ)
         check_close(b_new, b_exp, what=f"b_new for a random sample with y={{y}}, eta={{eta:.3f}}", read=READ)
@@ -207,7 +208,8 @@ cells = [
             warnings.simplefilter("ignore")
             ref = Perceptron(eta=eta, max_epochs=max_epochs).fit(X, y)
         X_before = X.copy()
-        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, exercise="train_perceptron"):
+        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
+                          exercise="train_perceptron"):
             A, b, mistakes = train_perceptron(X, y, eta=eta, max_epochs=max_epochs)
         check_true(list(mistakes) == list(ref.mistakes_),
                    f"mistakes per epoch on {{n}} random points (eta={{eta}}, max_epochs={{max_epochs}}) should be "
@@ -285,7 +287,8 @@ cells = [
             ref = Perceptron(eta=1.0, max_epochs=30).fit(X, y)
         best = max(accuracy(predict(A_e, b_e, X), y) for A_e, b_e in ref.boundaries_)
         last = accuracy(ref.predict(X), y)
-        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, exercise="pocket_perceptron"):
+        with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
+                          exercise="pocket_perceptron"):
             A, b = pocket_perceptron(X, y, eta=1.0, epochs=30)
         got = accuracy(predict(A, b, X), y)
         check_true(got >= best - 1e-12,
@@ -338,6 +341,10 @@ cells = [
     check_true(np.isfinite(bound) and bound > 0, f"the bound should be a positive number, got {{bound}}", read=READ)
     check_true(n_mistakes <= bound, f"{{n_mistakes}} mistakes exceed the bound {{bound:.1f}}: is gamma computed with a unit vector?",
                read=READ)
+    # (R/gamma)^2 for this data set, worked out once by hand: R = 4.2689, gamma = 0.26971
+    check_close(bound, 250.5097, rtol=1e-4,
+                what="the bound for n=50, margin=0.5, seed=0 (augment the inputs with a 1 for R and gamma, "
+                     "and normalise w* = (w, c) / |(w, c)|)", read=READ)
     """),
     test("test_novikoff_hidden", 2, f"""
     \"\"\"Hidden tests: the bound and the mistakes for other seeds and margins.\"\"\"

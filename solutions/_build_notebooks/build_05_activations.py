@@ -447,8 +447,10 @@ cells = [
        `np.linalg.norm`), **first layer first**: shape `(depth + 1,)`.
 
     The tests look at the ratio `norms[0] / norms[-1]` (first layer over last layer) for a
-    10-layer network: it must be below $10^{-2}$ with `"sigmoid"` and above $10^{-2}$ with
-    `"relu"`, for the seed you choose and for other seeds.
+    network with 10 hidden layers (11 weight matrices): it must be below $10^{-2}$ with
+    `"sigmoid"` and above $10^{-2}$ with `"relu"`, for seed 0 and, in the hidden tests, for
+    other seeds. The hidden tests also compare your norms for other activations, depths,
+    widths and seeds with those of the recipe above.
     """),
     answer("layer_gradient_norms", """
     def layer_gradient_norms(activation, depth=10, width=16, seed=0):
@@ -484,6 +486,14 @@ cells = [
     check_true(r_relu > 1e-2, f"with ReLU units the gradient should not vanish: the ratio first/last is "
                f"{{r_relu:.3g}}, expected above 1e-2.", read=READ)
     ### BEGIN HIDDEN TESTS
+    for activation, depth, width, seed in [("tanh", 4, 8, 3), ("sigmoid", 2, 5, 11)]:
+        X, y = nnlib.data.two_moons(200, seed=seed)
+        model = nnlib.mlp([2] + [width] * depth + [1], activation, seed=seed)
+        model.loss_and_backward(X, y, "binary_cross_entropy_with_logits")
+        expected = np.array([np.linalg.norm(layer.dA) for layer in model.layers])
+        check_close(layer_gradient_norms(activation, depth=depth, width=width, seed=seed), expected,
+                    what=f"layer_gradient_norms({{activation!r}}, depth={{depth}}, width={{width}}, seed={{seed}}) "
+                         "(use the data and the network of the given seed, depth and width)", read=READ)
     for seed in (1, 7, 2024):
         r_sig, r_relu = ratios(seed)
         check_true(r_sig < 1e-2 < r_relu, f"with seed {{seed}} the ratios first/last are {{r_sig:.3g}} (sigmoid) and "
@@ -506,9 +516,10 @@ cells = [
     sigmoid every such factor is at most $1/4$ (and much smaller for saturated units with large
     $|z|$), while Xavier-initialised weights do not amplify the signal by more than a factor of
     order one; after ten layers the gradient is suppressed by roughly $4^{-10} \approx 10^{-6}$.
-    I measured a first-to-last ratio of about $10^{-5}$ for the sigmoid. For an active ReLU unit
+    I measured a first-to-last ratio of about $4\times10^{-6}$ for the sigmoid (seed 0). For an active ReLU unit
     $f'(z) = 1$ exactly, so the deltas pass through unchanged in size, and He initialisation keeps
-    their variance constant from layer to layer: the ratio I measured is of order $0.1$ to $1$.
+    their variance constant from layer to layer: the ratio I measured is of order 1 (1.6 at
+    seed 0).
     The weakness is that $f'(z) = 0$ for $z < 0$: a unit whose input is negative for every sample
     passes no gradient at all ("dead ReLU"). The leaky ReLU (slope $\alpha$ for $z < 0$) or the
     ELU keep a small gradient there.
@@ -517,7 +528,8 @@ cells = [
     1 point: the gradient at the first layer is a product of one derivative per layer (chain rule
     for the deltas), and $\sigma' \le 1/4$ makes this product shrink geometrically with depth.
     1 point: ReLU' = 1 for active units, so the product does not shrink; the measured ratios are
-    quoted (sigmoid around $10^{-5}$, ReLU around $0.1$ to $1$).
+    quoted (sigmoid far below $10^{-2}$: $10^{-7}$ to $10^{-4}$ depending on the seed; ReLU
+    between about $0.1$ and a few).
     1 point: dead ReLU units (zero gradient for $z < 0$) and leaky ReLU or ELU as a remedy.
     === END MARK SCHEME ===
     """),

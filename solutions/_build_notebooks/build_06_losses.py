@@ -478,7 +478,7 @@ cells = [
     z = rng.normal(0.0, 2.0, size=(12, 1))
     y = (rng.uniform(size=(12, 1)) < 0.5).astype(float)
     check_close(focal_loss_gradient(z, y, gamma=0.0), (sigmoid(z) - y) / 12,
-                what="focal_loss_gradient with gamma = 0 (should be (sigmoid(z) - y) / N)", read=READ)
+                what="focal_loss_gradient with gamma = 0 (should be (sigmoid(z) - y) / N)", read="{PAIR}")
     for gamma in (0.5, 2.0):
         err = check_gradient(lambda a: focal_loss(a, y, gamma), lambda a: focal_loss_gradient(a, y, gamma), z)
         check_true(err < 1e-6, f"focal_loss_gradient with gamma = {{gamma}} does not match the slope of focal_loss: "

@@ -45,8 +45,9 @@ cells = [
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In part A write the computations yourself with NumPy:
     **do not call `nnlib.layers.dense_forward`, `nnlib.layers.dense_backward`, `nnlib.Dense`,
-    `nnlib.Sequential` or `nnlib.SGD`** (use `np.tanh`). Your functions must not modify the arrays
-    they are given.
+    `nnlib.Sequential` or `nnlib.SGD`, nor the activations of `nnlib.activations` or the losses
+    of `nnlib.losses`** (use `np.tanh`, and write the loss and its gradient yourself). The
+    hidden tests check this. Your functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
     notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one says
@@ -161,7 +162,7 @@ cells = [
         dX, dA, db = dense_backward(G, cache)
         for name, got, shape in [("dX", dX, X.shape), ("dA", dA, A.shape), ("db", db, b.shape)]:
             check_shape(got, shape, what=f"{name} from dense_backward (the shape of {name[1:]})",
-                        read="Chapter 7, 'Back-propagation in nnlib' (book/07-backprop.md)")
+                        read="Chapter 7, 'The two phases of back-propagation' (book/07-backprop.md)")
         return {
             "dX": relative_error(dX, numerical_gradient(lambda x: np.sum(G * dense_forward(x, A, b)[0]), X)),
             "dA": relative_error(dA, numerical_gradient(lambda a: np.sum(G * dense_forward(X, a, b)[0]), A)),
@@ -170,7 +171,7 @@ cells = [
     """),
     test("test_dense_backward_shapes", 1, f"""
     \"\"\"dense_backward returns dX (N, n_in), dA (n_out, n_in) and db (n_out,).\"\"\"
-    READ = "{INNNLIB}"
+    READ = "{PHASES}"
     rng = np.random.default_rng(0)
     X, A, b = rng.normal(size=(5, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)
     H, cache = dense_forward(X, A, b)
@@ -189,9 +190,12 @@ cells = [
     X, A, b, G = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=(4, 2))
     errors = layer_gradient_errors(X, A, b, G)
     print("relative errors:", {{k: f"{{v:.1e}}" for k, v in errors.items()}})
+    hints = {{"dX": "dX = delta @ A, with the deltas delta = grad_out * tanh'(Z) = grad_out * (1 - H**2)",
+             "dA": "dA = delta.T @ X, with the deltas delta = grad_out * (1 - H**2)",
+             "db": "db sums the deltas delta = grad_out * (1 - H**2) over the batch (axis 0)"}}
     for name, err in errors.items():
         check_true(err < 1e-6, f"{{name}} does not match centred differences: relative error {{err:.2e}}, it should be "
-                   "below 1e-6 (did you multiply grad_out by tanh'(Z) = 1 - H**2 to get the deltas?).", read=READ)
+                   f"below 1e-6 ({{hints[name]}}).", read=READ)
     """),
     test("test_dense_backward_hidden", 1, f"""
     \"\"\"Hidden tests: dense_backward agrees with nnlib on random layers, without calling nnlib.\"\"\"
@@ -260,6 +264,14 @@ cells = [
     test("test_two_layer_gradcheck", 2, f"""
     \"\"\"The four gradients of the two-layer network agree with centred differences of its loss.\"\"\"
     READ = "{BYHAND}"
+    # by hand: with every weight 0 the predictions are 0, the loss is the mean over the N = 2
+    # samples of (1/2)|y_n|^2 = (5/2 + 25/2) / 2, and db2 sums the deltas (0 - y_n)/N over the samples
+    zeros = [np.zeros((4, 3)), np.zeros(4), np.zeros((2, 4)), np.zeros(2)]
+    loss, grads = two_layer_loss_and_gradients(np.zeros((2, 3)), np.array([[1.0, 2.0], [3.0, 4.0]]), zeros)
+    check_close(loss, 7.5, what="the loss for predictions 0 and targets [[1, 2], [3, 4]] (a mean over the N "
+                "samples, not over the N n_out numbers, of 1/2 |y_hat - y|^2)", read="{PHASES}")
+    check_close(grads[3], [-2.0, -3.0], what="db2 for predictions 0 and targets [[1, 2], [3, 4]] (the deltas "
+                "(y_hat - y)/N summed over the samples)", read="{PHASES}")
     X, y, params = random_network(np.random.default_rng(2))
     loss, grads = two_layer_loss_and_gradients(X, y, params)
     check_true(np.ndim(loss) == 0, "the loss should be a single number.", read=READ)
@@ -277,7 +289,7 @@ cells = [
     test("test_two_layer_hidden", 1, f"""
     \"\"\"Hidden tests: loss and gradients agree with an nnlib Sequential network, without calling nnlib.\"\"\"
     ### BEGIN HIDDEN TESTS
-    READ = "{INNNLIB}"
+    READ = "{PHASES}"
     rng = np.random.default_rng(7003)
     for sizes in [(10, 2, 5, 1), (4, 3, 3, 3)]:
         n, n_in, n_hidden, n_out = sizes
@@ -288,7 +300,7 @@ cells = [
         expected = [g.copy() for g in net.gradients()]
         before = [p.copy() for p in params]
         with forbid_calls(layers.dense_forward, layers.dense_backward, Sequential.forward, Sequential.backward,
-                          Sequential.loss_and_backward, losses.mse, losses.mse_gradient,
+                          Sequential.loss_and_backward, losses.mse, losses.mse_gradient, losses._mse_both,
                           exercise="two_layer_loss_and_gradients"):
             loss, grads = two_layer_loss_and_gradients(X, y, params)
         check_close(loss, expected_loss, what=f"the loss of a random {{n_in}}-{{n_hidden}}-{{n_out}} network", read=READ)

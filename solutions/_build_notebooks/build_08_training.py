@@ -35,7 +35,7 @@ cells = [
     * **B** (3 points) add what `nnlib` does not have, an L2 penalty on the weights (*weight
       decay*), and check its gradient with `nnlib.gradcheck`;
     * **C** (3 points) train a signal-against-background classifier with `nnlib` and reach an
-      area under the ROC curve of at least 0.92 on new events;
+      area under the ROC curve of at least 0.93 on new events;
     * **D** (3 points, graded by hand) explain why early stopping regularises.
 
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
@@ -251,8 +251,10 @@ cells = [
     READ = "{SETS}"
     X, y, X_val, y_val = regression_data(seed=4, n=40)
     model = nnlib.mlp([1, 16, 1], "tanh", seed=4)
-    train_losses, val_losses, best_epoch = train(model, "mse", X, y, X_val, y_val, epochs=25, batch_size=8,
-                                                 eta=0.05, patience=1000, seed=4)
+    result = train(model, "mse", X, y, X_val, y_val, epochs=25, batch_size=8, eta=0.05, patience=1000, seed=4)
+    check_true(isinstance(result, tuple) and len(result) == 3,
+               f"train should return (train_losses, val_losses, best_epoch), got {{type(result).__name__}}.", read=READ)
+    train_losses, val_losses, best_epoch = result
     check_true(len(train_losses) == 25 and len(val_losses) == 25,
                f"with patience = 1000 all 25 epochs should run and give 25 losses each, got {{len(train_losses)}} "
                f"and {{len(val_losses)}}.", read=READ)
@@ -281,8 +283,12 @@ cells = [
     for seed, patience in [(2, 3), (5, 5)]:
         X, y, X_val, y_val = regression_data(seed)
         model = nnlib.mlp([1, 32, 32, 1], "tanh", seed=seed)
-        train_losses, val_losses, best_epoch = train(model, "mse", X, y, X_val, y_val, epochs=200, batch_size=5,
-                                                     eta=0.1, patience=patience, seed=seed)
+        result = train(model, "mse", X, y, X_val, y_val, epochs=200, batch_size=5, eta=0.1, patience=patience,
+                       seed=seed)
+        check_true(isinstance(result, tuple) and len(result) == 3,
+                   f"train should return (train_losses, val_losses, best_epoch), got {{type(result).__name__}}.",
+                   read=READ)
+        train_losses, val_losses, best_epoch = result
         check_true(len(val_losses) < 200, f"with patience = {{patience}} training should stop early on this noisy "
                    f"problem (seed {{seed}}), but it ran all 200 epochs.", read=READ)
         check_true(len(val_losses) == best_epoch + patience,
@@ -412,8 +418,10 @@ cells = [
     deviation **of the training events**, and apply the same transformation inside `score`.
 
     The test trains on 2000 events and computes the ROC curve and its area (`nnlib.metrics.roc_curve`,
-    `nnlib.metrics.auc`) on 4000 new events: the area must be at least **0.92**, for data sets
-    drawn with any seed (a linear classifier reaches about 0.85). Keep one training under a second.
+    `nnlib.metrics.auc`) on 4000 new events: the area must be at least **0.93**, for data sets
+    drawn with any seed. (A linear classifier reaches about 0.85, and the score
+    $-|m_{jj} - 125\ \text{GeV}|$, a cut on the mass window alone, about 0.92.) Keep one
+    training under a second.
     """),
     answer("train_signal_background", """
     def train_signal_background(X, y, seed=0):
@@ -449,21 +457,21 @@ cells = [
         return nnlib.metrics.auc(fpr, tpr)
     """),
     test("test_signal_background_auc", 1, f"""
-    \"\"\"The classifier reaches an area under the ROC curve of at least 0.92 on new events (seed 0).\"\"\"
+    \"\"\"The classifier reaches an area under the ROC curve of at least 0.93 on new events (seed 0).\"\"\"
     READ = "{SIGNAL}"
     area = signal_background_auc(seed=0)
     print(f"area under the ROC curve: {{area:.4f}}")
-    check_true(area >= 0.92, f"the area under the ROC curve is {{area:.4f}}, below 0.92: the signal is a window in "
+    check_true(area >= 0.93, f"the area under the ROC curve is {{area:.4f}}, below 0.93: the signal is a window in "
                "m_jj, so the network needs hidden layers, and standardised inputs.", read=READ)
     """),
     test("test_signal_background_other_seeds", 2, f"""
-    \"\"\"Hidden tests: an area under the ROC curve of at least 0.92 for data sets drawn with other seeds.\"\"\"
+    \"\"\"Hidden tests: an area under the ROC curve of at least 0.93 for data sets drawn with other seeds.\"\"\"
     ### BEGIN HIDDEN TESTS
     READ = "{SIGNAL}"
     for seed in (1, 2024):
         area = signal_background_auc(seed=seed)
-        check_true(area >= 0.92, f"trained on the data set with seed {{seed}}, the area under the ROC curve is "
-                   f"{{area:.4f}}, below 0.92.", read=READ)
+        check_true(area >= 0.93, f"trained on the data set with seed {{seed}}, the area under the ROC curve is "
+                   f"{{area:.4f}}, below 0.93.", read=READ)
     ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------------- written
@@ -492,8 +500,8 @@ cells = [
     at the very end, gives an unbiased estimate (or cross-validation when data are scarce).
 
     === BEGIN MARK SCHEME ===
-    1 point: training loss decreases monotonically, validation loss has a minimum and then rises
-    (overfitting to the noise of the training sample).
+    1 point: training loss decreases (overall: minibatch noise makes it jitter), validation loss
+    has a minimum and then rises (overfitting to the noise of the training sample).
     1 point: early stopping limits how far the weights move from their small initial values
     (effective complexity), comparable to an L2 penalty / weight decay; the validation data are
     not used in the updates.
