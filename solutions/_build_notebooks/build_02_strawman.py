@@ -41,7 +41,8 @@ cells = [
     functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run
-    the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one
+    the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one
     says what is wrong and which book section to read. Hidden tests, run at grading time,
     compare your functions with `nnlib` on random training sets (while blocking the `nnlib`
     function you re-implement) and train on other data sets in part C. Before you submit, run
@@ -203,11 +204,12 @@ cells = [
     markdown("iterate_md", r"""
     ### A4. Iterative updates (4 points)
 
-    Starting from $c_0$, apply the gradient-descent update $n$ times on the whole training set,
+    Starting from $c_0$, apply the gradient-descent update `n_steps` $= T$ times on the whole
+    training set,
 
-    $$c_{t+1} = c_t - \eta \, \frac{\mathrm{d}L}{\mathrm{d}c}(c_t), \qquad t = 0, 1, \dots, n - 1,$$
+    $$c_{t+1} = c_t - \eta \, \frac{\mathrm{d}L}{\mathrm{d}c}(c_t), \qquad t = 0, 1, \dots, T - 1,$$
 
-    and return the whole history $c_0, c_1, \dots, c_n$ as a NumPy array of shape `(n_steps + 1,)`.
+    and return the whole history $c_0, c_1, \dots, c_T$ as a NumPy array of shape `(n_steps + 1,)`.
     Use your `strawman_gradient`.
     """),
     answer("iterate", """

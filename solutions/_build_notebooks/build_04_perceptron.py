@@ -41,7 +41,8 @@ cells = [
     Your functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run
-    the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one
+    the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one
     says what is wrong and which book section to read. Hidden tests, run at grading time,
     compare your functions with `nnlib` on random data sets (while blocking the `nnlib`
     functions you re-implement) and try other seeds in part C. Before you submit, run

@@ -43,7 +43,8 @@ cells = [
     modify the array they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
-    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one says
+    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one says
     what is wrong and which book section to read. Hidden tests, run at grading time, compare your
     functions with `nnlib` on random inputs (while blocking the `nnlib` function you
     re-implement) and try other random seeds in part C. Before you submit, run

@@ -47,7 +47,8 @@ cells = [
     modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
-    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one says
+    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one says
     what is wrong and which book section to read. Hidden tests, run at grading time, compare your
     functions with `nnlib.losses` on random batches (while blocking the `nnlib` function you
     re-implement) and train on other data sets in part C. Before you submit, run
@@ -582,12 +583,12 @@ cells = [
     written("written_likelihood", 3, r"""
     If the labels are independent Bernoulli variables with $P(y_n = 1) = p_n$, then
     $P(y_n) = p_n^{y_n} (1 - p_n)^{1 - y_n}$ and the likelihood of the data is
-    $\mathcal L = \prod_n p_n^{y_n} (1 - p_n)^{1 - y_n}$. The logarithm is monotonic, so
-    maximising $\mathcal L$ is minimising
-    $-\frac1N \log \mathcal L = -\frac1N \sum_n [y_n \log p_n + (1 - y_n) \log(1 - p_n)]$,
+    $P = \prod_n p_n^{y_n} (1 - p_n)^{1 - y_n}$. The logarithm is monotonic, so
+    maximising $P$ is minimising
+    $-\frac1N \log P = -\frac1N \sum_n [y_n \log p_n + (1 - y_n) \log(1 - p_n)]$,
     which is exactly the binary cross-entropy. For real targets with Gaussian noise of fixed
-    width, $y_n = \hat y_n + \varepsilon_n$ with $\varepsilon_n \sim \mathcal N(0, \sigma^2)$,
-    $-\log \mathcal L = \frac{1}{2\sigma^2} \sum_n (y_n - \hat y_n)^2 + \text{const}$: the squared
+    width $s$, $y_n = \hat y_n + \varepsilon_n$ with $\varepsilon_n \sim \mathcal N(0, s^2)$,
+    $-\log P = \frac{1}{2 s^2} \sum_n (y_n - \hat y_n)^2 + \text{const}$: the squared
     error is the maximum-likelihood loss of Gaussian errors. With a sigmoid output
     $p = \sigma(z)$ the cross-entropy has $\partial L/\partial z = (p - y)/N$: the gradient is
     large when the network is confidently wrong. The squared error gives

@@ -50,7 +50,8 @@ cells = [
     hidden tests check this. Your functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
-    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one says
+    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one says
     what is wrong and which book section to read. The gradients are checked against centred
     differences (`nnlib.gradcheck`), so the tests tell you whether your backward pass is right
     before you submit. Hidden tests, run at grading time, compare with `nnlib` on random

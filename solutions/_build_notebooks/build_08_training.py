@@ -45,9 +45,10 @@ cells = [
     `nnlib.training.evaluate` are yours to use.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
-    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing, a failing one says
-    what is wrong and which book section to read. Several visible tests train the same network
-    with `nnlib.fit` and with your loop and compare the two. Hidden tests, run at grading time,
+    notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
+    (or a line of measured values), a failing one says
+    what is wrong and which book section to read. A visible test trains the same network with
+    `nnlib.fit` and with your loop and compares the two. Hidden tests, run at grading time,
     do the same on other data and seeds (while blocking `nnlib.fit`) and train part C on other
     data sets. Before you submit, run
 
