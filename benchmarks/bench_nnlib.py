@@ -197,15 +197,19 @@ def run_products(model, X, y, batch_size, epochs):
     H = [X[:batch_size].copy()] + [rng.standard_normal((batch_size, b)).astype(dtype)
                                    for b in sizes[1:-1]]
     delta = [rng.standard_normal((batch_size, b)).astype(dtype) for b in sizes[1:]]
+    pairs = [(H[i], A[i].T) for i in range(len(A))]        # forward, first layer first
+    for i in reversed(range(len(A))):                        # backward, last layer first
+        pairs.append((delta[i].T, H[i]))                     # dL/dA
+        if i > 0:
+            pairs.append((delta[i], A[i]))                   # dL/dX, not for the first layer
+    # exactly the products that step_products (and the FLOP count) describe
+    shapes = [(a.shape[0], a.shape[1], b.shape[1]) for a, b in pairs]
+    assert sorted(shapes) == sorted(step_products(sizes, batch_size))
     steps = epochs * -(-X.shape[0] // batch_size)
     t = time.perf_counter()
     for _ in range(steps):
-        for i in range(len(A)):
-            H[i] @ A[i].T                  # forward
-        for i in reversed(range(len(A))):
-            delta[i].T @ H[i]              # dL/dA
-            if i > 0:
-                delta[i] @ A[i]            # dL/dX, not for the first layer
+        for a, b in pairs:
+            a @ b
     return time.perf_counter() - t
 
 

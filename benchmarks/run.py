@@ -104,12 +104,13 @@ def report(records: list[dict], previous: dict[tuple, dict]) -> None:
         prev = previous.get(key(r))
         prev_s = f"{prev['value']:,.4g}" if prev else "-"
         ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else ""
+        verdict_s = verdict(r)
         best = possible.get((r["peer"], r["model"], r["batch_size"], r["dtype"]))
         bound = (f" (the products alone allow {best:.2f}x)"
-                 if best is not None and r["what"] == "training throughput" and verdict(r) != "ok" else "")
+                 if best is not None and r["what"] == "training throughput" and verdict_s != "ok" else "")
         print(f"{r['what'][:24]:24s} {r['peer'][:13]:13s} {str(r['model'])[:9]:9s} "
               f"{str(r['batch_size'] or ''):>5s} {str(r['dtype'] or ''):7s} {r['value']:14,.4g} "
-              f"{r['unit'][:10]:10s} {ratio:>7s}  {prev_s:>12s}  {verdict(r)}{bound}")
+              f"{r['unit'][:10]:10s} {ratio:>7s}  {prev_s:>12s}  {verdict_s}{bound}")
     print("=" * 100)
 
 

@@ -35,10 +35,10 @@ KM_TO_MILES = 0.621371
 """Miles per kilometre (1 mile = 1.609344 km exactly)."""
 
 
-def _n(n, name="n", minimum=1):
+def _n(n, name="n", minimum=1, why=""):
     check_positive(n, name, integer=True)
     if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
+        raise ValueError(f"{name} must be at least {minimum}{', ' + why if why else ''}, got {n}")
     return int(n)
 
 
@@ -151,9 +151,7 @@ def xor(n: int = 200, noise: float = 0.1, seed=None):
 
     Book: chapter 4, *Failure on XOR*.
     """
-    n = _n(n)
-    if n < 4:
-        raise ValueError(f"n must be at least 4, one sample for each corner of the XOR square, got {n}")
+    n = _n(n, minimum=4, why="one sample for each corner of the XOR square")
     check_positive(noise, "noise", allow_zero=True)
     rng = check_rng(seed)
     corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)

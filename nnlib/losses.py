@@ -238,8 +238,6 @@ def one_hot(labels, n_classes: int | None = None):
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D integer class indices, got shape {labels.shape}")
-    if labels.size == 0:
-        raise ValueError("labels is empty")
     k = None if n_classes is None else int(n_classes)
     labels, k = _check_labels(labels, k)
     out = np.zeros((labels.shape[0], k))
@@ -248,10 +246,12 @@ def one_hot(labels, n_classes: int | None = None):
 
 
 def _check_labels(labels: np.ndarray, k: int | None):
-    """Integer class labels (1-D, not empty) checked against ``k`` classes (``max + 1`` when None).
+    """Integer class labels (1-D) checked against ``k`` classes (``max + 1`` when None).
 
     Returns the labels as an integer array and ``k``.
     """
+    if labels.size == 0:
+        raise ValueError("labels is empty")
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
             raise ValueError("labels must be whole numbers (class indices), got fractions")
@@ -278,8 +278,6 @@ def _softmax_targets(z, y):
             raise ValueError(
                 f"z has {z.shape[0]} rows (samples) but y has {y_arr.shape[0]} labels"
             )
-        if y_arr.size == 0:
-            raise ValueError("labels is empty")
         labels, _ = _check_labels(y_arr, z.shape[1])
         return z, labels, None
     t = as_float_array(y_arr, "y", ndim=2)
