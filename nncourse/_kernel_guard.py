@@ -511,15 +511,19 @@ class GuardedModule(types.ModuleType):
 '''
 
 # The profile function of a test cell, in a namespace of its own for the same reason: it
-# forwards to the hook the returns (for the checkpoints), the starts of generators and
-# coroutines, and the calls of signal.signal.
+# forwards to the hook the returns of the notebook's code (for the checkpoints), the starts of
+# generators and coroutines from outside the installation, and the calls of signal.signal.
+# It runs at every call and return of every function while a test runs, so it filters before
+# it forwards: what the hook would let pass anyway never reaches it.
 _PROFILE_SOURCE = '''
-def make(audit, suspendable, signal_setter):
+def make(audit, suspendable, signal_setter, cell_dir, installation):
     def profile(frame, event, arg):
         if event == "return":
-            audit("nncourse.guard.profile", frame, event, None)
+            if frame.f_code.co_filename.startswith(cell_dir):
+                audit("nncourse.guard.profile", frame, event, None)
         elif event == "call":
-            if frame.f_code.co_flags & suspendable:
+            code = frame.f_code
+            if code.co_flags & suspendable and not code.co_filename.startswith(installation):
                 audit("nncourse.guard.profile", frame, event, None)
         elif event == "c_call" and arg is signal_setter:
             audit("nncourse.guard.profile", frame, event, arg)
@@ -851,6 +855,17 @@ def _frame_safe_codes():
     return codes
 
 
+def _plain_tracebacks():
+    """Plain tracebacks (the file, line and source of every frame, and the message) instead of
+    IPython's default, which parses the source file of every frame (stack_data): under the
+    profile function of a test cell that took 1.5-3 s for a failing test's first traceback,
+    a large part of a short cell time limit."""
+    try:
+        _shell().InteractiveTB.set_mode(mode="Plain")
+    except Exception:  # noqa: BLE001 - no IPython shell: nothing to format
+        pass
+
+
 def _begin(st, arg):
     _import_all()
     try:
@@ -858,6 +873,7 @@ def _begin(st, arg):
         st.cell_dir = ip.compile.get_code_name("", "", 0).rsplit("/", 1)[0] + "/"
     except Exception:  # noqa: BLE001
         st.cell_dir = None
+    _plain_tracebacks()
     st.baseline_threads = {t.ident for t in threading.enumerate()}
     if st.cell_dir:
         st.trusted_files = {st.cell_dir + n for n in arg.get("trusted", [])}
@@ -901,7 +917,8 @@ def _begin(st, arg):
 
         st.signals = _signal_handlers()
         st.signal_setter = _signal.signal
-        st.profile = _compile_apart(_PROFILE_SOURCE, "make")(sys.audit, _SUSPENDABLE, _signal.signal)
+        st.profile = _compile_apart(_PROFILE_SOURCE, "make")(sys.audit, _SUSPENDABLE, _signal.signal,
+                                                              st.cell_dir or "", st.trusted_dirs)
         st.profile_code = st.profile.__code__
         st.profile_closure = dict(zip(st.profile_code.co_freevars,
                                       (c.cell_contents for c in st.profile.__closure__ or ())))
