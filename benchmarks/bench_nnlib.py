@@ -3,7 +3,8 @@
 Every framework trains the same architecture on the same data with plain
 minibatch SGD (no momentum, no weight decay, reshuffling every epoch), the same
 batch size and learning rate, in float64 and in float32. Throughput is
-training samples per second, best of ``--repeat`` runs after a warm-up.
+training samples per second, best of ``--repeat`` runs after a warm-up. Each
+framework runs in a process of its own, the runs interleaved (:class:`Workers`).
 
 Models:
     small: 2-16-16-1, ReLU, logistic output (binary cross-entropy), two moons
@@ -130,22 +131,98 @@ RUNNERS = {"nnlib": run_nnlib, "scikit-learn": run_sklearn, "pytorch": run_torch
 PRODUCTS = "products alone"
 
 
-def throughput(runner, model, X, y, batch_size, epochs, repeat):
-    """Best samples per second over ``repeat`` runs, after one short warm-up."""
-    return throughputs({"one": runner}, model, X, y, batch_size, epochs, repeat)["one"]
+# seconds between two runs: after a run, the BLAS and OpenMP threads of its process keep
+# spinning for a while (OpenBLAS about 0.1 s, Intel's OpenMP 0.2 s) and would take a core from
+# the next framework's process (runs without a pause were up to 28 % slower)
+PAUSE = 0.5
 
 
-def throughputs(runners, model, X, y, batch_size, epochs, repeat):
-    """Best samples per second of each runner over ``repeat`` rounds, after one short warm-up
-    each. The rounds interleave the runners (nnlib, scikit-learn, PyTorch, nnlib, ...), so that
-    a slow spell of a shared machine slows every framework rather than one of them."""
-    for runner in runners.values():
-        runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)
-    best = {name: float("inf") for name in runners}
+class Workers:
+    """One process per framework, each with its own copy of the data, run in turn.
+
+    A framework changes the state of the process it runs in, and with it the speed of
+    whatever runs there later. The one that matters here is glibc's allocator: after a
+    PyTorch run, large NumPy temporaries come from memory the process keeps instead of fresh
+    pages from the kernel (scikit-learn's large-model run at batch 256 in float64 went from
+    39,880 page faults to 1,179, and 25 % faster; nnlib's from 9,356 to 360, 5-8 % faster).
+    A user trains with one framework in a process, so each runs in a process of its own,
+    started fresh for the benchmark; the rounds still interleave them (nnlib, scikit-learn,
+    PyTorch, nnlib, ...), so that a slow spell of a shared machine slows every framework
+    rather than one of them, with a pause (:data:`PAUSE`) before each run.
+    """
+
+    def __init__(self, names):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.procs = {}
+        for name in names:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child, name), daemon=True, name=f"bench {name}")
+            proc.start()
+            child.close()
+            self.procs[name] = (proc, parent)
+
+    def ask(self, name, *message):
+        proc, conn = self.procs[name]
+        conn.send(message)
+        answer = conn.recv()
+        if isinstance(answer, BaseException):
+            raise RuntimeError(f"the {name} worker failed: {answer!r}") from answer
+        return answer
+
+    def close(self):
+        for proc, conn in self.procs.values():
+            try:
+                conn.send(("stop",))
+            except (BrokenPipeError, OSError):
+                pass
+        for proc, conn in self.procs.values():
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+            conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _serve(conn, name):
+    """A worker (see :class:`Workers`): ``("setup", model, dtype, batch_size, epochs)`` makes the
+    data and warms up, ``("run",)`` answers the seconds of one run, ``("stop",)`` ends."""
+    runner = RUNNERS[name] if name in RUNNERS else run_products
+    job = None
+    while True:
+        message = conn.recv()
+        try:
+            if message[0] == "stop":
+                return
+            if message[0] == "setup":
+                model, dtype, batch_size, epochs = message[1:]
+                X, y = make_data(model, np.dtype(dtype))
+                runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)  # warm-up
+                job = (model, X, y, batch_size, epochs)
+                conn.send(X.shape[0] * epochs)
+            else:
+                conn.send(runner(*job))
+        except Exception as exc:  # noqa: BLE001 - reported by the parent
+            conn.send(exc)
+
+
+def throughputs(workers, names, model, dtype, batch_size, epochs, repeat):
+    """Best samples per second of each framework in ``names`` over ``repeat`` rounds, after one
+    short warm-up each; every framework runs in its own process (:class:`Workers`)."""
+    samples = {name: workers.ask(name, "setup", model, np.dtype(dtype).name, batch_size, epochs)
+               for name in names}
+    best = {name: float("inf") for name in names}
     for _ in range(repeat):
-        for name, runner in runners.items():
-            best[name] = min(best[name], runner(model, X, y, batch_size, epochs))
-    return {name: X.shape[0] * epochs / t for name, t in best.items()}
+        for name in names:
+            time.sleep(PAUSE)
+            best[name] = min(best[name], workers.ask(name, "run"))
+    return {name: samples[name] / t for name, t in best.items()}
 
 
 # ------------------------------------------------------------------ GEMM ceiling
@@ -229,47 +306,45 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
         print("  PyTorch is not installed (pip install torch==2.13.0): skipping that peer")
     models = ["small"] if quick else ["small", "large"]
     batches = [256] if quick else [32, 256]
-    for dtype in (np.float64, np.float32):
-        dname = np.dtype(dtype).name
-        for model in models:
-            for bs in batches:
-                X, y = make_data(model, dtype)
-                epochs = epochs_for(model, bs)
-                runners = {name: RUNNERS[name] for name in ["nnlib", *peers]}
-                if model == "large":
-                    runners[PRODUCTS] = run_products
-                rates = throughputs(runners, model, X, y, bs, epochs, repeat)
-                floor = rates.pop(PRODUCTS, None)
-                for name, rate in rates.items():
-                    records.append(dict(what="training throughput", peer=name, model=model,
-                                        batch_size=bs, dtype=dname, value=rate, unit="samples/s",
-                                        ratio=None if name == "nnlib" else rates["nnlib"] / rate))
-                line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
-                if floor is not None:
-                    records.append(dict(what="matrix products alone", peer="numpy", model=model,
-                                        batch_size=bs, dtype=dname, value=floor, unit="samples/s",
-                                        ratio=rates["nnlib"] / floor))
+    with Workers(["nnlib", *peers] + ([] if quick else [PRODUCTS])) as workers:
+        for dtype in (np.float64, np.float32):
+            dname = np.dtype(dtype).name
+            peak = None if quick else matmul_peak(dtype)
+            for model in models:
+                for bs in batches:
+                    names = ["nnlib", *peers] + ([PRODUCTS] if model == "large" else [])
+                    rates = throughputs(workers, names, model, dtype, bs, epochs_for(model, bs), repeat)
+                    floor = rates.pop(PRODUCTS, None)
                     for name, rate in rates.items():
-                        if name != "nnlib":
-                            records.append(dict(what="best ratio possible", peer=name,
-                                                model=model, batch_size=bs, dtype=dname,
-                                                value=floor / rate, unit="x", ratio=None))
-                    line += f"  ({PRODUCTS} {floor:,.0f}/s)"
-                print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
-        if not quick:
-            # the peak before and after the training runs: the best of both
-            peak = matmul_peak(dtype)
-            X, y = make_data("large", dtype)
-            rate = throughput(run_nnlib, "large", X, y, 256, epochs_for("large", 256), repeat)
-            peak = max(peak, matmul_peak(dtype))
-            achieved = rate * training_flops_per_sample(MODELS["large"]["sizes"])
-            records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
-                                dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
-            records.append(dict(what="share of GEMM ceiling", peer="nnlib", model="large",
-                                batch_size=256, dtype=dname, value=achieved / 1e9, unit="GFLOP/s",
-                                ratio=achieved / peak))
-            print(f"  GEMM ceiling {dname}: numpy {peak / 1e9:.1f} GFLOP/s, nnlib training "
-                  f"{achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.0f} %")
+                        records.append(dict(what="training throughput", peer=name, model=model,
+                                            batch_size=bs, dtype=dname, value=rate, unit="samples/s",
+                                            ratio=None if name == "nnlib" else rates["nnlib"] / rate))
+                    line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
+                    if floor is not None:
+                        records.append(dict(what="matrix products alone", peer="numpy", model=model,
+                                            batch_size=bs, dtype=dname, value=floor, unit="samples/s",
+                                            ratio=rates["nnlib"] / floor))
+                        for name, rate in rates.items():
+                            if name != "nnlib":
+                                records.append(dict(what="best ratio possible", peer=name,
+                                                    model=model, batch_size=bs, dtype=dname,
+                                                    value=floor / rate, unit="x", ratio=None))
+                        line += f"  ({PRODUCTS} {floor:,.0f}/s)"
+                    print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
+                    if model == "large" and bs == 256:
+                        trained = rates["nnlib"]
+            if not quick:
+                # nnlib's rate from the interleaved rounds above; the peak before and after
+                # them, the best of both
+                peak = max(peak, matmul_peak(dtype))
+                achieved = trained * training_flops_per_sample(MODELS["large"]["sizes"])
+                records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
+                                    dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
+                records.append(dict(what="share of GEMM ceiling", peer="nnlib", model="large",
+                                    batch_size=256, dtype=dname, value=achieved / 1e9, unit="GFLOP/s",
+                                    ratio=achieved / peak))
+                print(f"  GEMM ceiling {dname}: numpy {peak / 1e9:.1f} GFLOP/s, nnlib training "
+                      f"{achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.0f} %")
     return records
 
 
