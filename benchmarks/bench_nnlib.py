@@ -20,6 +20,7 @@ import argparse
 import os
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
@@ -144,7 +145,8 @@ class Workers:
     whatever runs there later. The one that matters here is glibc's allocator: after a
     PyTorch run, large NumPy temporaries come from memory the process keeps instead of fresh
     pages from the kernel (scikit-learn's large-model run at batch 256 in float64 went from
-    39,880 page faults to 1,179, and 25 % faster; nnlib's from 9,356 to 360, 5-8 % faster).
+    39,880 page faults to 1,179, and 25 % faster; nnlib's from 9,356 to 360, 5-8 % faster,
+    measured in one process, before nnlib's fit kept its memory itself).
     A user trains with one framework in a process, so each runs in a process of its own,
     started fresh for the benchmark; the rounds still interleave them (nnlib, scikit-learn,
     PyTorch, nnlib, ...), so that a slow spell of a shared machine slows every framework
@@ -167,8 +169,8 @@ class Workers:
         proc, conn = self.procs[name]
         conn.send(message)
         answer = conn.recv()
-        if isinstance(answer, BaseException):
-            raise RuntimeError(f"the {name} worker failed: {answer!r}") from answer
+        if isinstance(answer, WorkerError):
+            raise RuntimeError(f"the {name} worker failed:\n{answer.text}")
         return answer
 
     def close(self):
@@ -190,6 +192,12 @@ class Workers:
         self.close()
 
 
+class WorkerError(NamedTuple):
+    """A worker's exception, as its formatted traceback."""
+
+    text: str
+
+
 def _serve(conn, name):
     """A worker (see :class:`Workers`): ``("setup", model, dtype, batch_size, epochs)`` makes the
     data and warms up, ``("run",)`` answers the seconds of one run, ``("stop",)`` ends."""
@@ -207,9 +215,21 @@ def _serve(conn, name):
                 job = (model, X, y, batch_size, epochs)
                 conn.send(X.shape[0] * epochs)
             else:
+                if job is None:
+                    raise RuntimeError("run before a successful setup")
                 conn.send(runner(*job))
-        except Exception as exc:  # noqa: BLE001 - reported by the parent
-            conn.send(exc)
+        except Exception:  # noqa: BLE001 - reported by the parent, as text (it may not pickle)
+            import traceback
+
+            if message[0] == "setup":
+                job = None
+            conn.send(WorkerError(traceback.format_exc()))
+
+
+def _paused(f, *args):
+    """``f(*args)`` after :data:`PAUSE`: the threads of the last run have stopped spinning."""
+    time.sleep(PAUSE)
+    return f(*args)
 
 
 def throughputs(workers, names, model, dtype, batch_size, epochs, repeat):
@@ -309,7 +329,7 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
     with Workers(["nnlib", *peers] + ([] if quick else [PRODUCTS])) as workers:
         for dtype in (np.float64, np.float32):
             dname = np.dtype(dtype).name
-            peak = None if quick else matmul_peak(dtype)
+            peak = None if quick else _paused(matmul_peak, dtype)
             for model in models:
                 for bs in batches:
                     names = ["nnlib", *peers] + ([PRODUCTS] if model == "large" else [])
@@ -336,7 +356,7 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
             if not quick:
                 # nnlib's rate from the interleaved rounds above; the peak before and after
                 # them, the best of both
-                peak = max(peak, matmul_peak(dtype))
+                peak = max(peak, _paused(matmul_peak, dtype))
                 achieved = trained * training_flops_per_sample(MODELS["large"]["sizes"])
                 records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
                                     dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))

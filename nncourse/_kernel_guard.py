@@ -126,6 +126,13 @@ def _trusted_caller(st, depth):
         st.in_hook[0] = False
 
 
+def _installed(st, fn):
+    """Whether the file name ``fn`` lies in the installation (standard library, site-packages,
+    nnlib). A name that climbs out of it (``<stdlib>/../../tmp/x.py``, from a ``sys.path``
+    entry the submission added) starts like one but is not."""
+    return fn.startswith(st.trusted_dirs) and "/.." not in fn and "/./" not in fn
+
+
 def _untrusted_on_stack(st, depth):
     """The file of the first frame, from ``depth`` frames above the caller up to the kernel's
     main loop, whose code is the submission's: a notebook cell that is not read-only, or any
@@ -138,7 +145,7 @@ def _untrusted_on_stack(st, depth):
     while f is not None:
         code = f.f_code
         fn = code.co_filename
-        if not (fn in st.trusted_files or id(code) in st.trusted_codes or fn.startswith(st.trusted_dirs)
+        if not (fn in st.trusted_files or id(code) in st.trusted_codes or _installed(st, fn)
                 or fn == GUARD_FILE):
             return fn or "?"
         f = f.f_back
@@ -178,7 +185,7 @@ def _compiled_as_trusted(st, filename):
         importing = culprit is not None and _importing(2)
     finally:
         st.in_hook[0] = False
-    if culprit is None or (importing and filename.startswith(st.trusted_dirs)):
+    if culprit is None or (importing and _installed(st, filename)):
         return
     _record(st, "tamper", "compiled code under the name of the instructor's or the installation's code",
             f"{filename} from {culprit}")
@@ -404,7 +411,7 @@ def _resumed(st, frame):
     over. Graded functions must not carry a generator over from an earlier cell."""
     code = frame.f_code
     fn = code.co_filename
-    if fn in st.trusted_files or fn.startswith(st.trusted_dirs) or id(code) in st.trusted_codes:
+    if fn in st.trusted_files or _installed(st, fn) or id(code) in st.trusted_codes:
         return
     if id(frame) in st.started:
         return
@@ -523,8 +530,10 @@ def make(audit, suspendable, signal_setter, cell_dir, installation):
                 audit("nncourse.guard.profile", frame, event, None)
         elif event == "call":
             code = frame.f_code
-            if code.co_flags & suspendable and not code.co_filename.startswith(installation):
-                audit("nncourse.guard.profile", frame, event, None)
+            if code.co_flags & suspendable:
+                fn = code.co_filename
+                if not fn.startswith(installation) or "/.." in fn or "/./" in fn:
+                    audit("nncourse.guard.profile", frame, event, None)
         elif event == "c_call" and arg is signal_setter:
             audit("nncourse.guard.profile", frame, event, arg)
     return profile
@@ -693,6 +702,16 @@ def _shell_fp(st):
                         "stdout": f"{id(sys.stdout)}", "stderr": f"{id(sys.stderr)}",
                         "trace": repr(sys.gettrace()), "profile": repr(sys.getprofile()),
                         "import": f"{id(builtins.__import__)}"}
+    # the file names cells are compiled under (the guard trusts code by its file name):
+    # ipykernel takes IPYKERNEL_CELL_NAME when it is set, and the compiler's own methods
+    import os
+
+    out["cell_names"] = repr(os.environ.get("IPYKERNEL_CELL_NAME"))
+    compiler = getattr(ip, "compile", None)
+    out["compiler"] = hashlib.sha1("|".join(sorted(
+        [f"{k}:{id(v)}" for k, v in vars(compiler).items() if callable(v)]
+        + [f"{cls.__name__}.{k}:{id(getattr(v, '__code__', v))}" for cls in type(compiler).__mro__
+           for k, v in vars(cls).items() if callable(v)])).encode()).hexdigest() if compiler is not None else ""
     out["meta_path"] = ids(sys.meta_path)
     out["path_hooks"] = ids(sys.path_hooks)
     return out
@@ -771,6 +790,7 @@ def _serve(st, kind, arg):
                     stashed.append(name)
             result = {"stashed": stashed}
         elif kind == "arm":  # a test cell starts: checkpoints while it runs, no frames for the submission
+            _plain_tracebacks()
             _checkpoint(st)
             _check_signals(st)
             st.armed[0] = True

@@ -58,6 +58,7 @@ def test_returns_are_forwarded_only_from_the_notebooks_cells(profile, filename, 
     (CELLS + "123456.py", True),
     ("<string>", True),                                # exec'd by the submission
     ("/tmp/student_module.py", True),                  # a module the submission wrote
+    (INSTALLATION[0] + "../../../tmp/x.py", True),    # starts in the installation, climbs out
     (INSTALLATION[0] + "ast.py", False),
     (INSTALLATION[1] + "stack_data/core.py", False),
 ])
@@ -65,6 +66,15 @@ def test_generator_starts_are_forwarded_from_outside_the_installation(profile, f
     prof, seen, _ = profile
     prof(_frame(filename, generator=True), "call", None)
     assert seen == ([(filename, "call", None)] if forwarded else [])
+
+
+def test_a_name_that_climbs_out_of_the_installation_is_not_installed():
+    st = kg._new_state()
+    st.trusted_dirs = INSTALLATION
+    assert kg._installed(st, INSTALLATION[0] + "inspect.py")
+    assert not kg._installed(st, INSTALLATION[0] + "../../../tmp/x.py")
+    assert not kg._installed(st, INSTALLATION[1] + "./../x.py")
+    assert not kg._installed(st, "/tmp/x.py")
 
 
 def test_calls_of_plain_functions_are_not_forwarded(profile):

@@ -641,6 +641,48 @@ HOSTILE: list[Hostile] = [
                     return _wrong(c, km, miles)
             """))),
             zero=set(TESTS), reason=r"resumed, while a test was running, a generator"),
+    Hostile("cell-name-env", "monkeypatch",
+            "sets IPYKERNEL_CELL_NAME (os found through numpy's globals) to a file of the standard "
+            "library, so that ipykernel compiles every later cell under that name and the cell's "
+            "code passes for the installation's; strawman_loss then walks the frames for `expected`",
+            lambda: single(append_code(append_code(notebook("loss_sum_not_mean"), "predict_miles", _GETTER + textwrap.dedent("""
+                _utils = _get(np, "testing", "-private", "utils")
+                _get(_utils, "os", "environ")["IPYKERNEL" + "_CELL_NAME"] = (
+                    _get(_utils, "sysconfig").get_paths()["stdlib"] + "/h_cell.py")
+            """)), "strawman_loss", textwrap.dedent("""
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    found = _find_expected(_get(_get(np, "testing", "-private", "utils", "sys"), "-getframe")(1))
+                    if found is not None:
+                        return float(found)
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"changed the kernel's machinery \(cell names\)"),
+    Hostile("module-beside-the-stdlib", "monkeypatch",
+            "writes a module to /tmp and imports it through a sys.path entry that starts with the "
+            "standard library's folder and climbs out of it (<stdlib>/../../tmp), so that its file "
+            "name looks installed; strawman_loss is that module's function, which walks the frames",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                _utils = _get(np, "testing", "-private", "utils")
+                _stdlib = _get(_utils, "sysconfig").get_paths()["stdlib"]
+                _folder = _get(_utils, "mkdtemp")()
+                with open(_folder + "/h_loss.py", "w") as _fh:
+                    _fh.write((
+                        "import sys\\n"
+                        "def strawman_loss(c, km, miles):\\n"
+                        "    f = sys.-getframe(1)\\n"
+                        "    while f is not None:\\n"
+                        "        if 'expected' in f.f-locals:\\n"
+                        "            return float(f.f-locals['expected'])\\n"
+                        "        f = f.f-back\\n"
+                        "    r = c * km - miles\\n"
+                        "    return float((0.5 * r * r).sum())\\n").replace("-", "_"))
+                _get(_utils, "sys", "path").insert(0, _stdlib + "/.." * _stdlib.count("/") + _folder)
+                strawman_loss = _get(_utils, "importlib").import_module("h_loss").strawman_loss
+            """))),
+            zero=set(TESTS), reason=r"compiled code under the name"),
     Hostile("globals-computed", "monkeypatch",
             "strawman_loss reads the hidden test's `expected` from its own __globals__ (a computed name)",
             lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
