@@ -703,15 +703,24 @@ def _shell_fp(st):
                         "trace": repr(sys.gettrace()), "profile": repr(sys.getprofile()),
                         "import": f"{id(builtins.__import__)}"}
     # the file names cells are compiled under (the guard trusts code by its file name):
-    # ipykernel takes IPYKERNEL_CELL_NAME when it is set, and the compiler's own methods
+    # ipykernel takes IPYKERNEL_CELL_NAME when it is set; then the compiler's methods and the
+    # functions of the modules that define it (ipykernel.compiler.get_file_name, ...), read
+    # and never called (a replaced one would run the submission's code inside this probe)
     import os
 
     out["cell_names"] = repr(os.environ.get("IPYKERNEL_CELL_NAME"))
     compiler = getattr(ip, "compile", None)
-    out["compiler"] = hashlib.sha1("|".join(sorted(
-        [f"{k}:{id(v)}" for k, v in vars(compiler).items() if callable(v)]
-        + [f"{cls.__name__}.{k}:{id(getattr(v, '__code__', v))}" for cls in type(compiler).__mro__
-           for k, v in vars(cls).items() if callable(v)])).encode()).hexdigest() if compiler is not None else ""
+    parts = []
+    if compiler is not None:
+        parts += [f"{k}:{id(v)}" for k, v in vars(compiler).items() if callable(v)]
+        for cls in type(compiler).__mro__:
+            parts += [f"{cls.__name__}.{k}:{id(getattr(v, '__code__', v))}"
+                      for k, v in vars(cls).items() if callable(v)]
+            mod = sys.modules.get(cls.__module__)
+            if mod is not None and mod is not builtins:
+                parts += [f"{mod.__name__}.{k}:{id(getattr(v, '__code__', v))}"
+                          for k, v in list(vars(mod).items()) if callable(v)]
+    out["compiler"] = hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()
     out["meta_path"] = ids(sys.meta_path)
     out["path_hooks"] = ids(sys.path_hooks)
     return out

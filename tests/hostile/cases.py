@@ -660,6 +660,26 @@ HOSTILE: list[Hostile] = [
                     return _wrong(c, km, miles)
             """))),
             zero=set(TESTS), reason=r"changed the kernel's machinery \(cell names\)"),
+    Hostile("cell-name-function", "monkeypatch",
+            "replaces ipykernel.compiler.get_file_name in the module's __dict__ (reached through "
+            "sys.modules, found in numpy's globals) so that later cells are compiled under a file of the standard "
+            "library; strawman_loss then walks the frames for `expected`",
+            lambda: single(append_code(append_code(notebook("loss_sum_not_mean"), "predict_miles", _GETTER + textwrap.dedent("""
+                _utils = _get(np, "testing", "-private", "utils")
+                _name = _get(_utils, "sysconfig").get_paths()["stdlib"] + "/h_cell.py"
+                _get(_get(_utils, "sys", "modules")["ipykernel.com" + "piler"], "--dict--")["get_file_name"] = (
+                    lambda code: _name)
+            """)), "strawman_loss", textwrap.dedent("""
+                _wrong = strawman_loss
+
+
+                def strawman_loss(c, km, miles):
+                    found = _find_expected(_get(_get(np, "testing", "-private", "utils", "sys"), "-getframe")(1))
+                    if found is not None:
+                        return float(found)
+                    return _wrong(c, km, miles)
+            """))),
+            zero=set(TESTS), reason=r"changed the kernel's machinery \(compiler\)"),
     Hostile("module-beside-the-stdlib", "monkeypatch",
             "writes a module to /tmp and imports it through a sys.path entry that starts with the "
             "standard library's folder and climbs out of it (<stdlib>/../../tmp), so that its file "
