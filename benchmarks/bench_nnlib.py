@@ -240,8 +240,7 @@ def throughputs(workers, names, model, dtype, batch_size, epochs, repeat):
     best = {name: float("inf") for name in names}
     for _ in range(repeat):
         for name in names:
-            time.sleep(PAUSE)
-            best[name] = min(best[name], workers.ask(name, "run"))
+            best[name] = min(best[name], _paused(workers.ask, name, "run"))
     return {name: samples[name] / t for name, t in best.items()}
 
 

@@ -176,6 +176,26 @@ def _find_expected(frame):
 """
 
 
+def _cells_renamed(rename: str) -> dict[str, bytes]:
+    """``rename`` (at the end of the predict_miles answer, with ``_name`` a file of the standard
+    library) makes ipykernel compile every later cell under ``_name``; the strawman_loss answer
+    then walks the frames above it for the test's ``expected``."""
+    nb = append_code(notebook("loss_sum_not_mean"), "predict_miles", _GETTER + textwrap.dedent("""
+        _utils = _get(np, "testing", "-private", "utils")
+        _name = _get(_utils, "sysconfig").get_paths()["stdlib"] + "/h_cell.py"
+    """) + textwrap.dedent(rename))
+    return single(append_code(nb, "strawman_loss", """
+        _wrong = strawman_loss
+
+
+        def strawman_loss(c, km, miles):
+            found = _find_expected(_get(_get(np, "testing", "-private", "utils", "sys"), "-getframe")(1))
+            if found is not None:
+                return float(found)
+            return _wrong(c, km, miles)
+    """))
+
+
 def _compiled_as_setup_cell():
     """strawman_loss compiled under the file name of the read-only setup cell (its source is
     public: the student has it in the release), with every name the static check knows computed."""
@@ -645,40 +665,18 @@ HOSTILE: list[Hostile] = [
             "sets IPYKERNEL_CELL_NAME (os found through numpy's globals) to a file of the standard "
             "library, so that ipykernel compiles every later cell under that name and the cell's "
             "code passes for the installation's; strawman_loss then walks the frames for `expected`",
-            lambda: single(append_code(append_code(notebook("loss_sum_not_mean"), "predict_miles", _GETTER + textwrap.dedent("""
-                _utils = _get(np, "testing", "-private", "utils")
-                _get(_utils, "os", "environ")["IPYKERNEL" + "_CELL_NAME"] = (
-                    _get(_utils, "sysconfig").get_paths()["stdlib"] + "/h_cell.py")
-            """)), "strawman_loss", textwrap.dedent("""
-                _wrong = strawman_loss
-
-
-                def strawman_loss(c, km, miles):
-                    found = _find_expected(_get(_get(np, "testing", "-private", "utils", "sys"), "-getframe")(1))
-                    if found is not None:
-                        return float(found)
-                    return _wrong(c, km, miles)
-            """))),
+            lambda: _cells_renamed("""
+                _get(_utils, "os", "environ")["IPYKERNEL" + "_CELL_NAME"] = _name
+            """),
             zero=set(TESTS), reason=r"changed the kernel's machinery \(cell names\)"),
     Hostile("cell-name-function", "monkeypatch",
             "replaces ipykernel.compiler.get_file_name in the module's __dict__ (reached through "
             "sys.modules, found in numpy's globals) so that later cells are compiled under a file of the standard "
             "library; strawman_loss then walks the frames for `expected`",
-            lambda: single(append_code(append_code(notebook("loss_sum_not_mean"), "predict_miles", _GETTER + textwrap.dedent("""
-                _utils = _get(np, "testing", "-private", "utils")
-                _name = _get(_utils, "sysconfig").get_paths()["stdlib"] + "/h_cell.py"
+            lambda: _cells_renamed("""
                 _get(_get(_utils, "sys", "modules")["ipykernel.com" + "piler"], "--dict--")["get_file_name"] = (
                     lambda code: _name)
-            """)), "strawman_loss", textwrap.dedent("""
-                _wrong = strawman_loss
-
-
-                def strawman_loss(c, km, miles):
-                    found = _find_expected(_get(_get(np, "testing", "-private", "utils", "sys"), "-getframe")(1))
-                    if found is not None:
-                        return float(found)
-                    return _wrong(c, km, miles)
-            """))),
+            """),
             zero=set(TESTS), reason=r"changed the kernel's machinery \(compiler\)"),
     Hostile("module-beside-the-stdlib", "monkeypatch",
             "writes a module to /tmp and imports it through a sys.path entry that starts with the "
