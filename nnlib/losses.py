@@ -25,7 +25,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ._checks import as_float_array, check_binary_labels, check_same_shape
-from .activations import sigmoid, softmax
+from .activations import sigmoid
 
 __all__ = [
     "mse", "mse_gradient",
@@ -294,6 +294,33 @@ def _target_logit(z, labels, t):
     return np.sum(t * z, axis=1)
 
 
+_NO_SHIFT = 30.0   # every |z| <= 30: e^z lies in [1e-13, 1e13], no overflow, no underflow
+
+
+def _exp_rows(z):
+    r"""The exponentials of the logits ``z`` (N, K), checked, and what the loss makes of them.
+
+    Returns ``e`` (N, K) with :math:`e_{nk} = e^{z_{nk} - c_n}`, its row sums ``s`` (N, 1) and
+    the log-sum-exp ``lse`` (N,), :math:`\log \sum_k e^{z_{nk}} = c_n + \log s_n`; then
+    :math:`\mathrm{softmax}(\mathbf z_n) = \mathbf e_n / s_n`. The shift :math:`c_n` is the row
+    maximum, which keeps :math:`e^{z}` from overflowing and at least one term of every row at 1.
+    When every :math:`|z_{nk}| \le 30` neither danger exists (:math:`e^{\pm 30}` is about
+    :math:`10^{\pm 13}`, fine in float32 too) and :math:`c_n = 0`: NumPy's maximum along short
+    rows is slow (20 of the loss's 70 us in a training step of a 784-256-256-10 network at
+    batch 256). NaN fails the test and takes the shifted path. The row sums are a product with
+    a column of ones, 3x faster than ``sum(axis=1)`` for few columns.
+    """
+    ones = np.ones((z.shape[1], 1), z.dtype)
+    if -_NO_SHIFT <= z.min() and z.max() <= _NO_SHIFT:
+        e = np.exp(z)
+        s = e @ ones
+        return e, s, np.log(s[:, 0])
+    m = np.max(z, axis=1, keepdims=True)
+    e = np.exp(z - m)
+    s = e @ ones
+    return e, s, m[:, 0] + np.log(s[:, 0])
+
+
 def _softmax_minus_targets(p, labels, t):
     """``p - y`` for probabilities ``p`` (N, K) that this module owns: in place for labels."""
     if labels is not None:
@@ -310,7 +337,8 @@ def softmax_cross_entropy(z, y):
         L = -\frac{1}{N} \sum_{n} \sum_{k} y_{nk} \log \mathrm{softmax}(\mathbf z_n)_k
           = \frac{1}{N} \sum_n \Bigl[\log \sum_k e^{z_{nk}} - \sum_k y_{nk} z_{nk}\Bigr]
 
-    evaluated with the log-sum-exp shifted by the row maximum (stable).
+    evaluated stably: the log-sum-exp is shifted by the row maximum whenever an
+    exponential could overflow or vanish (some :math:`|z_{nk}| > 30`).
 
     Parameters
     ----------
@@ -326,8 +354,7 @@ def softmax_cross_entropy(z, y):
     Book: chapter 6, *Cross-entropy for K classes*.
     """
     z, labels, t = _softmax_targets(z, y)
-    m = np.max(z, axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
+    _, _, lse = _exp_rows(z)
     return float(np.sum(lse - _target_logit(z, labels, t)) / z.shape[0])
 
 
@@ -344,7 +371,8 @@ def softmax_cross_entropy_gradient(z, y):
     ndarray, shape (N, K)
     """
     z, labels, t = _softmax_targets(z, y)
-    g = _softmax_minus_targets(softmax(z, axis=1), labels, t)
+    e, s, _ = _exp_rows(z)
+    g = _softmax_minus_targets(np.divide(e, s, out=e), labels, t)
     g /= z.shape[0]
     return g
 
@@ -382,10 +410,8 @@ def _softmax_ce_both(z, y):
     # the exponentials are shared by the log-sum-exp and the softmax
     z, labels, t = _softmax_targets(z, y)
     n = z.shape[0]
-    m = np.max(z, axis=1, keepdims=True)
-    e = np.exp(z - m)
-    s = np.sum(e, axis=1, keepdims=True)
-    value = float(np.sum(m[:, 0] + np.log(s[:, 0]) - _target_logit(z, labels, t)) / n)
+    e, s, lse = _exp_rows(z)
+    value = float(np.sum(lse - _target_logit(z, labels, t)) / n)
     g = _softmax_minus_targets(np.divide(e, s, out=e), labels, t)
     g /= n
     return value, g

@@ -130,6 +130,29 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
     assert L.softmax_cross_entropy(z[:1], [2]) == pytest.approx(2000.0, rel=1e-14)
 
 
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+@pytest.mark.parametrize("logits", ["within 30: no shift", "one beyond 30: shifted", "large: shifted"])
+def test_softmax_cross_entropy_with_and_without_the_shift_matches_scipy(logits, dtype, rtol, rng):
+    # the row-maximum shift is skipped when every |z| <= 30; both paths give the same numbers
+    z = rng.uniform(-30, 30, size=(64, 7))
+    if logits == "one beyond 30: shifted":
+        z[5, 3] = 30.5
+    elif logits == "large: shifted":
+        z *= 20
+    z = z.astype(dtype)
+    labels = rng.integers(0, 7, 64)
+    z64 = z.astype(np.float64)
+    expected = -np.mean(scipy.special.log_softmax(z64, axis=1)[np.arange(64), labels])
+    expected_grad = (scipy.special.softmax(z64, axis=1) - np.eye(7)[labels]) / 64
+    assert L.softmax_cross_entropy(z, labels) == pytest.approx(expected, rel=rtol)
+    grad = L.softmax_cross_entropy_gradient(z, labels)
+    assert grad.dtype == dtype
+    np.testing.assert_allclose(grad, expected_grad, rtol=rtol * 10, atol=rtol / 64)
+    value, fused = L.LOSSES["softmax_cross_entropy"].value_and_gradient(z, labels)
+    assert value == L.softmax_cross_entropy(z, labels)
+    np.testing.assert_array_equal(fused, grad)
+
+
 def test_one_hot():
     np.testing.assert_array_equal(L.one_hot([2, 0, 1, 2]), np.eye(3)[[2, 0, 1, 2]])
     np.testing.assert_array_equal(L.one_hot(np.array([0, 1]), n_classes=4), [[1, 0, 0, 0], [0, 1, 0, 0]])
