@@ -232,16 +232,30 @@ def _paused(f, *args):
     return f(*args)
 
 
-def throughputs(workers, names, model, dtype, batch_size, epochs, repeat):
+def throughputs(workers, names, model, dtype, batch_size, epochs, repeat, rounds=None):
     """Best samples per second of each framework in ``names`` over ``repeat`` rounds, after one
-    short warm-up each; every framework runs in its own process (:class:`Workers`)."""
+    short warm-up each; every framework runs in its own process (:class:`Workers`).
+
+    ``rounds``, a list, receives each round's samples per second (a dict per round): runs of
+    one round follow each other within seconds, so the ratio of two frameworks within a round
+    is measured in one state of a shared machine, whose speed drifts over minutes.
+    """
     samples = {name: workers.ask(name, "setup", model, np.dtype(dtype).name, batch_size, epochs)
                for name in names}
     best = {name: float("inf") for name in names}
     for _ in range(repeat):
-        for name in names:
-            best[name] = min(best[name], _paused(workers.ask, name, "run"))
+        times = {name: _paused(workers.ask, name, "run") for name in names}
+        for name, t in times.items():
+            best[name] = min(best[name], t)
+        if rounds is not None:
+            rounds.append({name: samples[name] / t for name, t in times.items()})
     return {name: samples[name] / t for name, t in best.items()}
+
+
+def round_ratios(rounds, name, peer) -> list[float]:
+    """``[lowest, median, highest]`` of the ratio ``name / peer`` within each round."""
+    ratios = sorted(r[name] / r[peer] for r in rounds)
+    return [ratios[0], float(np.median(ratios)), ratios[-1]]
 
 
 # ------------------------------------------------------------------ GEMM ceiling
@@ -332,12 +346,19 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
             for model in models:
                 for bs in batches:
                     names = ["nnlib", *peers] + ([PRODUCTS] if model == "large" else [])
-                    rates = throughputs(workers, names, model, dtype, bs, epochs_for(model, bs), repeat)
+                    rounds = []
+                    rates = throughputs(workers, names, model, dtype, bs, epochs_for(model, bs), repeat,
+                                        rounds)
                     floor = rates.pop(PRODUCTS, None)
                     for name, rate in rates.items():
-                        records.append(dict(what="training throughput", peer=name, model=model,
-                                            batch_size=bs, dtype=dname, value=rate, unit="samples/s",
-                                            ratio=None if name == "nnlib" else rates["nnlib"] / rate))
+                        record = dict(what="training throughput", peer=name, model=model,
+                                      batch_size=bs, dtype=dname, value=rate, unit="samples/s",
+                                      ratio=None if name == "nnlib" else rates["nnlib"] / rate)
+                        if name != "nnlib":
+                            # the spread of the ratio over the rounds: how far the machine's
+                            # drift moves it
+                            record["ratio_in_rounds"] = round_ratios(rounds, "nnlib", name)
+                        records.append(record)
                     line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
                     if floor is not None:
                         records.append(dict(what="matrix products alone", peer="numpy", model=model,
