@@ -4,7 +4,9 @@ Every framework trains the same architecture on the same data with plain
 minibatch SGD (no momentum, no weight decay, reshuffling every epoch), the same
 batch size and learning rate, in float64 and in float32. Throughput is
 training samples per second, best of ``--repeat`` runs after a warm-up. Each
-framework runs in a process of its own, the runs interleaved (:class:`Workers`).
+framework runs in a process of its own, the runs interleaved (:class:`Workers`), and
+the rounds rotate over all configurations, so that the runs of one configuration are
+minutes apart (:func:`measure`).
 
 Models:
     small: 2-16-16-1, ReLU, logistic output (binary cross-entropy), two moons
@@ -203,6 +205,7 @@ def _serve(conn, name):
     data and warms up, ``("run",)`` answers the seconds of one run, ``("stop",)`` ends."""
     runner = RUNNERS[name] if name in RUNNERS else run_products
     job = None
+    data = {}   # (model, dtype) -> (X, y): the rounds come back to each configuration
     while True:
         message = conn.recv()
         try:
@@ -210,7 +213,9 @@ def _serve(conn, name):
                 return
             if message[0] == "setup":
                 model, dtype, batch_size, epochs = message[1:]
-                X, y = make_data(model, np.dtype(dtype))
+                if (model, dtype) not in data:
+                    data[model, dtype] = make_data(model, np.dtype(dtype))
+                X, y = data[model, dtype]
                 runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)  # warm-up
                 job = (model, X, y, batch_size, epochs)
                 conn.send(X.shape[0] * epochs)
@@ -232,24 +237,14 @@ def _paused(f, *args):
     return f(*args)
 
 
-def throughputs(workers, names, model, dtype, batch_size, epochs, repeat, rounds=None):
-    """Best samples per second of each framework in ``names`` over ``repeat`` rounds, after one
-    short warm-up each; every framework runs in its own process (:class:`Workers`).
-
-    ``rounds``, a list, receives each round's samples per second (a dict per round): runs of
-    one round follow each other within seconds, so the ratio of two frameworks within a round
-    is measured in one state of a shared machine, whose speed drifts over minutes.
-    """
-    samples = {name: workers.ask(name, "setup", model, np.dtype(dtype).name, batch_size, epochs)
-               for name in names}
-    best = {name: float("inf") for name in names}
-    for _ in range(repeat):
-        times = {name: _paused(workers.ask, name, "run") for name in names}
-        for name, t in times.items():
-            best[name] = min(best[name], t)
-        if rounds is not None:
-            rounds.append({name: samples[name] / t for name, t in times.items()})
-    return {name: samples[name] / t for name, t in best.items()}
+def one_round(workers, names, model, dtype, batch_size, epochs) -> dict[str, float]:
+    """Samples per second of one run of each framework in ``names``, back to back, each after
+    a short warm-up in its own process (:class:`Workers`)."""
+    rates = {}
+    for name in names:
+        samples = workers.ask(name, "setup", model, np.dtype(dtype).name, batch_size, epochs)
+        rates[name] = samples / _paused(workers.ask, name, "run")
+    return rates
 
 
 def round_ratios(rounds, name, peer) -> list[float]:
@@ -332,59 +327,74 @@ def training_flops_per_sample(sizes) -> float:
 
 # --------------------------------------------------------------------------- main
 def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorch")):
-    """All throughput and ceiling measurements as result records (dicts)."""
-    records = []
+    """All throughput and ceiling measurements as result records (dicts).
+
+    Every configuration (dtype, model, batch size) gets ``repeat`` rounds, and the rounds
+    rotate over the configurations: round 1 of each, then round 2 of each, and so on. The
+    runs of one configuration are thus minutes apart. This machine has slow spells (the same
+    work at three quarters of its speed for 10-60 s, about a third of the time); with the
+    rounds of a configuration back to back, one spell could cover all of them. A throughput
+    is the best of its configuration's runs.
+    """
     peers = [p for p in peers if p != "pytorch" or torch_available()]
     if "pytorch" not in peers:
         print("  PyTorch is not installed (pip install torch==2.13.0): skipping that peer")
     models = ["small"] if quick else ["small", "large"]
     batches = [256] if quick else [32, 256]
+    dtypes = (np.float64, np.float32)
+    configs = [(dtype, model, bs) for dtype in dtypes for model in models for bs in batches]
+
+    def names_of(model):
+        return ["nnlib", *peers] + ([PRODUCTS] if model == "large" else [])
+
+    rounds = {config: [] for config in configs}
     with Workers(["nnlib", *peers] + ([] if quick else [PRODUCTS])) as workers:
-        for dtype in (np.float64, np.float32):
-            dname = np.dtype(dtype).name
-            peak = None if quick else _paused(matmul_peak, dtype)
-            for model in models:
-                for bs in batches:
-                    names = ["nnlib", *peers] + ([PRODUCTS] if model == "large" else [])
-                    rounds = []
-                    rates = throughputs(workers, names, model, dtype, bs, epochs_for(model, bs), repeat,
-                                        rounds)
-                    floor = rates.pop(PRODUCTS, None)
-                    for name, rate in rates.items():
-                        record = dict(what="training throughput", peer=name, model=model,
-                                      batch_size=bs, dtype=dname, value=rate, unit="samples/s",
-                                      ratio=None if name == "nnlib" else rates["nnlib"] / rate)
-                        if name != "nnlib":
-                            # the spread of the ratio over the rounds: how far the machine's
-                            # drift moves it
-                            record["ratio_in_rounds"] = round_ratios(rounds, "nnlib", name)
-                        records.append(record)
-                    line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
-                    if floor is not None:
-                        records.append(dict(what="matrix products alone", peer="numpy", model=model,
-                                            batch_size=bs, dtype=dname, value=floor, unit="samples/s",
-                                            ratio=rates["nnlib"] / floor))
-                        for name, rate in rates.items():
-                            if name != "nnlib":
-                                records.append(dict(what="best ratio possible", peer=name,
-                                                    model=model, batch_size=bs, dtype=dname,
-                                                    value=floor / rate, unit="x", ratio=None))
-                        line += f"  ({PRODUCTS} {floor:,.0f}/s)"
-                    print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
-                    if model == "large" and bs == 256:
-                        trained = rates["nnlib"]
-            if not quick:
-                # nnlib's rate from the interleaved rounds above; the peak before and after
-                # them, the best of both
-                peak = max(peak, _paused(matmul_peak, dtype))
-                achieved = trained * training_flops_per_sample(MODELS["large"]["sizes"])
-                records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
-                                    dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
-                records.append(dict(what="share of GEMM ceiling", peer="nnlib", model="large",
-                                    batch_size=256, dtype=dname, value=achieved / 1e9, unit="GFLOP/s",
-                                    ratio=achieved / peak))
-                print(f"  GEMM ceiling {dname}: numpy {peak / 1e9:.1f} GFLOP/s, nnlib training "
-                      f"{achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.0f} %")
+        peaks = {dtype: _paused(matmul_peak, dtype) for dtype in dtypes} if not quick else {}
+        for r in range(repeat):
+            t = time.perf_counter()
+            for dtype, model, bs in configs:
+                rounds[dtype, model, bs].append(
+                    one_round(workers, names_of(model), model, dtype, bs, epochs_for(model, bs)))
+            print(f"  round {r + 1}/{repeat} of every configuration: {time.perf_counter() - t:.0f} s")
+        for dtype in peaks:   # the peak before and after the rounds, the best of both
+            peaks[dtype] = max(peaks[dtype], _paused(matmul_peak, dtype))
+
+    records = []
+    for dtype, model, bs in configs:
+        dname = np.dtype(dtype).name
+        done = rounds[dtype, model, bs]
+        rates = {name: max(r[name] for r in done) for name in names_of(model)}
+        floor = rates.pop(PRODUCTS, None)
+        for name, rate in rates.items():
+            record = dict(what="training throughput", peer=name, model=model,
+                          batch_size=bs, dtype=dname, value=rate, unit="samples/s",
+                          ratio=None if name == "nnlib" else rates["nnlib"] / rate)
+            if name != "nnlib":
+                # the spread of the ratio over the rounds: how far the machine's drift moves it
+                record["ratio_in_rounds"] = round_ratios(done, "nnlib", name)
+            records.append(record)
+        line = "  ".join(f"{k} {v:12,.0f}/s" for k, v in rates.items())
+        if floor is not None:
+            records.append(dict(what="matrix products alone", peer="numpy", model=model,
+                                batch_size=bs, dtype=dname, value=floor, unit="samples/s",
+                                ratio=rates["nnlib"] / floor))
+            for name, rate in rates.items():
+                if name != "nnlib":
+                    records.append(dict(what="best ratio possible", peer=name,
+                                        model=model, batch_size=bs, dtype=dname,
+                                        value=floor / rate, unit="x", ratio=None))
+            line += f"  ({PRODUCTS} {floor:,.0f}/s)"
+        print(f"  {model:5s} batch {bs:3d} {dname:7s}  {line}")
+        if dtype in peaks and model == "large" and bs == 256:
+            achieved = rates["nnlib"] * training_flops_per_sample(MODELS["large"]["sizes"])
+            peak = peaks[dtype]
+            records.append(dict(what="matmul peak", peer="numpy", model="1024x1024", batch_size=None,
+                                dtype=dname, value=peak / 1e9, unit="GFLOP/s", ratio=None))
+            records.append(dict(what="share of GEMM ceiling", peer="nnlib", model="large",
+                                batch_size=256, dtype=dname, value=achieved / 1e9, unit="GFLOP/s",
+                                ratio=achieved / peak))
+            print(f"  GEMM ceiling {dname}: numpy {peak / 1e9:.1f} GFLOP/s, nnlib training "
+                  f"{achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.0f} %")
     return records
 
 

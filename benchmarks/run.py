@@ -14,8 +14,9 @@ Prints, side by side:
 
 and appends a run (machine, date, one record per measurement) to
 ``benchmarks/results.json``, comparing each figure with the previous run's. A ratio
-nnlib/peer is that of the best runs; ``ratio_in_rounds`` (printed as ``[rounds a-b]``)
-holds the lowest, median and highest ratio within one round of back-to-back runs.
+nnlib/peer is that of the best runs; ``ratio_in_rounds``
+holds the lowest, median and highest ratio within one round of back-to-back runs (printed
+as ``[rounds: median m, low-high]``).
 
 Options: ``--only nnlib,book,grading`` to run a part, ``--quick`` for a smoke run.
 """
@@ -111,8 +112,8 @@ def report(records: list[dict], previous: dict[tuple, dict]) -> None:
         bound = (f" (the products alone allow {best:.2f}x)"
                  if best is not None and r["what"] == "training throughput" and verdict_s != "ok" else "")
         if r.get("ratio_in_rounds"):
-            low, _, high = r["ratio_in_rounds"]
-            bound += f" [rounds {low:.2f}-{high:.2f}]"
+            low, median, high = r["ratio_in_rounds"]
+            bound += f" [rounds: median {median:.2f}, {low:.2f}-{high:.2f}]"
         print(f"{r['what'][:24]:24s} {r['peer'][:13]:13s} {str(r['model'])[:9]:9s} "
               f"{str(r['batch_size'] or ''):>5s} {str(r['dtype'] or ''):7s} {r['value']:14,.4g} "
               f"{r['unit'][:10]:10s} {ratio:>7s}  {prev_s:>12s}  {verdict_s}{bound}")
