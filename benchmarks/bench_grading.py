@@ -1,12 +1,12 @@
-"""Autograding a class: one sequential ``nbgrader autograde`` against ``python -m nncourse autograde``.
+"""Autograding a class: sequential ``nbgrader autograde`` against ``python -m nncourse autograde``.
 
 A synthetic class of 60 submissions of homework 2 (``--quick``: 8), made from the
 catalogue in ``tests/grading/cases`` (the solution, the untouched release, every
-catalogued mistake and honest variant, in turn), is put into two identical throw-away
-course roots. One is graded by ``nbgrader autograde 02-strawman`` (one process, one
-notebook at a time), the other by ``python -m nncourse autograde 02-strawman`` (every
-core; see :mod:`nncourse.autograde`). Both are timed from the command's start to its end,
-start-up included, and must give the same scores.
+catalogued mistake and honest variant, in turn), is put into a throw-away course root, and
+each run grades a fresh copy of it: ``nbgrader autograde 02-strawman`` (one process, one
+notebook at a time) or ``python -m nncourse autograde 02-strawman`` (every core; see
+:mod:`nncourse.autograde`). Runs are timed from the command's start to its end, start-up
+included, and must all give the same scores.
 
 Each is run twice, in the order sequential, parallel, parallel, sequential, each time on a
 fresh copy of the class: this machine has slow spells (the same work at three quarters of its

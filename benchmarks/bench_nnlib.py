@@ -5,8 +5,8 @@ minibatch SGD (no momentum, no weight decay, reshuffling every epoch), the same
 batch size and learning rate, in float64 and in float32. Throughput is
 training samples per second, best of ``--repeat`` runs after a warm-up. Each
 framework runs in a process of its own, the runs interleaved (:class:`Workers`), and
-the rounds rotate over all configurations, so that the runs of one configuration are
-minutes apart (:func:`measure`).
+the rounds rotate over all configurations, so that the five runs of one configuration are
+spread over about two minutes (:func:`measure`).
 
 Models:
     small: 2-16-16-1, ReLU, logistic output (binary cross-entropy), two moons
@@ -205,7 +205,6 @@ def _serve(conn, name):
     data and warms up, ``("run",)`` answers the seconds of one run, ``("stop",)`` ends."""
     runner = RUNNERS[name] if name in RUNNERS else run_products
     job = None
-    data = {}   # (model, dtype) -> (X, y): the rounds come back to each configuration
     while True:
         message = conn.recv()
         try:
@@ -213,9 +212,12 @@ def _serve(conn, name):
                 return
             if message[0] == "setup":
                 model, dtype, batch_size, epochs = message[1:]
-                if (model, dtype) not in data:
-                    data[model, dtype] = make_data(model, np.dtype(dtype))
-                X, y = data[model, dtype]
+                # the data are made afresh at every setup, never kept between configurations:
+                # freeing the last configuration's data changes glibc's thresholds and with
+                # them the page faults of the next runs (scikit-learn's large model at batch
+                # 256 in float32: 2,200 page faults per run with all data kept, 1 after a free)
+                job = None
+                X, y = make_data(model, np.dtype(dtype))
                 runner(model, X[: 4 * batch_size], y[: 4 * batch_size], batch_size, 1)  # warm-up
                 job = (model, X, y, batch_size, epochs)
                 conn.send(X.shape[0] * epochs)
@@ -331,7 +333,8 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
 
     Every configuration (dtype, model, batch size) gets ``repeat`` rounds, and the rounds
     rotate over the configurations: round 1 of each, then round 2 of each, and so on. The
-    runs of one configuration are thus minutes apart. This machine has slow spells (the same
+    runs of one configuration are thus a round (about 25 s) apart, spread over about two
+    minutes. This machine has slow spells (the same
     work at three quarters of its speed for 10-60 s, about a third of the time); with the
     rounds of a configuration back to back, one spell could cover all of them. A throughput
     is the best of its configuration's runs.

@@ -12,7 +12,7 @@ Prints, side by side:
 * the grading's seconds per autograded notebook (and the parallel speed-up, when
   the parallel autograder is present).
 
-and appends a run (machine, date, one record per measurement) to
+and appends a run (machine, date, commit, one record per measurement) to
 ``benchmarks/results.json``, comparing each figure with the previous run's. A ratio
 nnlib/peer is that of the best runs; ``ratio_in_rounds``
 holds the lowest, median and highest ratio within one round of back-to-back runs (printed
@@ -69,6 +69,22 @@ def machine() -> dict:
         except ImportError:
             info[mod] = None
     return info
+
+
+def code_version() -> dict:
+    """The commit the benchmark ran on, and whether the working tree differed from it (changes
+    to ``results.json`` itself do not count)."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("rev-parse", "HEAD").strip()
+        changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    except (OSError, subprocess.CalledProcessError):   # not a git checkout
+        return {"commit": None, "dirty": None}
+    return {"commit": commit, "dirty": any(path != "benchmarks/results.json" for path in changed)}
 
 
 def _cpu_model() -> str:
@@ -132,6 +148,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown part(s) {sorted(unknown)}; choose from nnlib, book, grading")
 
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     records: list[dict] = []
     if "nnlib" in parts:
         import bench_nnlib
@@ -154,8 +171,10 @@ def main(argv=None) -> int:
     report(records, previous)
     if not args.no_save:
         history["runs"].append({
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "started": started,
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),   # the end
             "machine": machine(),
+            "code": code_version(),
             "quick": args.quick,
             "records": records,
         })

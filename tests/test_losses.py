@@ -153,6 +153,17 @@ def test_softmax_cross_entropy_with_and_without_the_shift_matches_scipy(logits, 
     np.testing.assert_array_equal(fused, grad)
 
 
+def test_softmax_cross_entropy_is_never_negative_in_float32(rng):
+    # without the shift, rounding could put log-sum-exp below the true class's logit
+    assert L.softmax_cross_entropy(np.float32([[0.5] + [-24.5] * 9]), [0]) >= 0
+    top = rng.uniform(-5, 5, 4000)
+    z = np.column_stack([top] + [top - rng.uniform(15, 25, 4000) for _ in range(9)]).astype(np.float32)
+    values = [L.softmax_cross_entropy(z[i:i + 1], [0]) for i in range(4000)]
+    assert min(values) >= 0
+    fused = [L.LOSSES["softmax_cross_entropy"].value_and_gradient(z[i:i + 1], [0])[0] for i in range(0, 4000, 37)]
+    assert fused == values[::37]
+
+
 def test_one_hot():
     np.testing.assert_array_equal(L.one_hot([2, 0, 1, 2]), np.eye(3)[[2, 0, 1, 2]])
     np.testing.assert_array_equal(L.one_hot(np.array([0, 1]), n_classes=4), [[1, 0, 0, 0], [0, 1, 0, 0]])
