@@ -228,8 +228,6 @@ def _serve(conn, name):
         except Exception:  # noqa: BLE001 - reported by the parent, as text (it may not pickle)
             import traceback
 
-            if message[0] == "setup":
-                job = None
             conn.send(WorkerError(traceback.format_exc()))
 
 
@@ -334,10 +332,9 @@ def measure(quick: bool = False, repeat: int = 5, peers=("scikit-learn", "pytorc
     Every configuration (dtype, model, batch size) gets ``repeat`` rounds, and the rounds
     rotate over the configurations: round 1 of each, then round 2 of each, and so on. The
     runs of one configuration are thus a round (about 25 s) apart, spread over about two
-    minutes. This machine has slow spells (the same
-    work at three quarters of its speed for 10-60 s, about a third of the time); with the
-    rounds of a configuration back to back, one spell could cover all of them. A throughput
-    is the best of its configuration's runs.
+    minutes. This machine has slow spells (the same work at three quarters of its speed for
+    10-60 s, about a third of the time); with the rounds of a configuration back to back, one
+    spell could cover all of them. A throughput is the best of its configuration's runs.
     """
     peers = [p for p in peers if p != "pytorch" or torch_available()]
     if "pytorch" not in peers:

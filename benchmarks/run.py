@@ -14,9 +14,9 @@ Prints, side by side:
 
 and appends a run (machine, date, commit, one record per measurement) to
 ``benchmarks/results.json``, comparing each figure with the previous run's. A ratio
-nnlib/peer is that of the best runs; ``ratio_in_rounds``
-holds the lowest, median and highest ratio within one round of back-to-back runs (printed
-as ``[rounds: median m, low-high]``).
+nnlib/peer is that of the best runs; ``ratio_in_rounds`` holds the lowest, median and
+highest ratio within one round of back-to-back runs (printed as ``[rounds: median m,
+low-high]``).
 
 Options: ``--only nnlib,book,grading`` to run a part, ``--quick`` for a smoke run.
 """
