@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._blas import add_product
 from ._checks import as_float_array, check_rng
 from .activations import Activation, get_activation
 
@@ -268,6 +269,35 @@ class Dense:
         self.db = db if self.b is not None else None
         return dX
 
+    def _descend(self, grad_out, eta: float, input_grad: bool = True):
+        r"""Back-propagate ``grad_out`` and take a plain SGD step on the way; return dL/dX.
+
+        The same update as :meth:`backward` followed by ``SGD(eta).step``,
+        :math:`\mathbb A \mapsto \mathbb A - \eta\, \boldsymbol\delta^{\top}\mathbf X` and
+        :math:`\mathbf b \mapsto \mathbf b - \eta \sum_n \boldsymbol\delta_n`, with the
+        weight gradient never stored: one BLAS call adds :math:`-\eta\,\boldsymbol\delta^{\top}
+        \mathbf X` to :math:`\mathbb A` (:func:`nnlib._blas.add_product`). dL/dX is computed
+        first, with the weights before the step. Used by :func:`nnlib.fit` for plain SGD;
+        afterwards ``dA`` and ``db`` are ``None``.
+        """
+        if self._cache is None:
+            raise RuntimeError("call forward before backward")
+        X, A, Z, act = self._cache
+        if not (_is_float_array(grad_out, Z.shape) and grad_out.dtype == Z.dtype
+                and A is self.A and X.dtype == A.dtype):
+            dX = self.backward(grad_out, input_grad)
+            self.A -= eta * self.dA
+            if self.b is not None:
+                self.b -= eta * self.db
+        else:
+            delta = act.backward(Z, grad_out)
+            dX = delta @ A if input_grad else None
+            add_product(A, delta.T, X, -eta)
+            if self.b is not None:
+                self.b -= eta * delta.sum(axis=0)
+        self.dA = self.db = None
+        return dX
+
     def parameters(self) -> list[np.ndarray]:
         """The trainable arrays, ``[A, b]`` (or ``[A]`` without bias); updated in place by optimisers."""
         return [self.A] if self.b is None else [self.A, self.b]
@@ -275,5 +305,6 @@ class Dense:
     def gradients(self) -> list[np.ndarray]:
         """The gradients from the last backward pass, in the order of :meth:`parameters`."""
         if self.dA is None:
-            raise RuntimeError("no gradients yet: call forward and backward first")
+            raise RuntimeError("no gradients stored: call forward and backward first (fit's plain "
+                               "SGD steps update the weights without keeping their gradients)")
         return [self.dA] if self.b is None else [self.dA, self.db]

@@ -120,6 +120,25 @@ class Sequential:
         self.backward(grad, input_grad=False)
         return value
 
+    def _sgd_step(self, X, y, loss, eta: float) -> float:
+        """:meth:`loss_and_backward` and a plain SGD step in one pass; return the batch loss.
+
+        For a network of :class:`~nnlib.layers.Dense` layers (what :func:`nnlib.fit` uses
+        for ``eta`` or ``SGD(eta)``): each layer updates its weights as back-propagation
+        leaves it (:meth:`Dense._descend`), without storing the gradients. A batch whose
+        loss is not finite changes nothing.
+        """
+        loss = get_loss(loss)
+        y_hat = self.forward(X)
+        y = _match_targets(y, y_hat, loss.name)
+        value, grad = loss.value_and_gradient(y_hat, y)
+        if not np.isfinite(value):
+            return value
+        g = grad
+        for i in range(len(self.layers) - 1, -1, -1):
+            g = self.layers[i]._descend(g, eta, input_grad=i > 0)
+        return value
+
     def parameters(self) -> list[np.ndarray]:
         """All trainable arrays, layer by layer: ``[A_1, b_1, A_2, b_2, ...]``."""
         return [p for layer in self.layers for p in layer.parameters()]

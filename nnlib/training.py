@@ -19,6 +19,7 @@ import numpy as np
 
 from ._checks import as_float_array, check_positive, check_rng
 from .losses import get_loss
+from .layers import Dense
 from .network import Sequential, _match_targets
 from .optim import SGD
 
@@ -122,20 +123,21 @@ def _keep_freed_memory() -> None:
     """Let the C allocator keep the memory of a training step's large arrays for the next step.
 
     Each step makes new arrays too large for the allocator's small-block pools: the
-    minibatch, the activations, the deltas, the weight gradients (about 6 MB for a
-    784-256-256-10 network at batch 256 in float64). glibc returns freed memory at the top of
-    its heap to the kernel once there is more than its *trim threshold* of it, and the next
-    step then pays a page fault for every 4 KiB it writes again. The trim threshold follows
-    the *mmap threshold*: when a block above the mmap threshold is freed, glibc raises the
-    mmap threshold to that block's size and the trim threshold to twice that (mallopt(3),
-    M_MMAP_THRESHOLD). Left alone, the largest block of a step (1.6 MB) sets them to 1.6 and
-    3.2 MB, less than a step frees. Allocating and freeing one 16 MiB block, never written,
-    sets them to 16 and 32 MiB: 15 page faults per step of that network instead of 443,
-    3-12 % faster in float64, 1-3 % in float32. The process then keeps up to 32 MiB of freed
-    memory. Later calls cost one allocation from the heap. With another C library, or with
-    glibc's thresholds set by the user (MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES), it is one
-    harmless allocation. (No flag remembers the first call: nnlib keeps no state between
-    calls.)
+    minibatch, the activations, the deltas (about 20 MB for a 784-256-256-10 network at batch
+    1024 in float64). glibc returns freed memory at the top of its heap to the kernel once
+    there is more than its *trim threshold* of it, and the next step then pays a page fault
+    for every 4 KiB it writes again. The trim threshold follows the *mmap threshold*: when a
+    block above the mmap threshold is freed, glibc raises the mmap threshold to that block's
+    size and the trim threshold to twice that (mallopt(3), M_MMAP_THRESHOLD). Left alone, the
+    largest block of that step (the 6.4 MB minibatch) sets them to 6.4 and 12.8 MB, less than
+    a step frees. Allocating and freeing one 16 MiB block, never written, sets them to 16 and
+    32 MiB: over the first two epochs, 3-33 page faults per step instead of 358 (glibc 2.36;
+    after a few epochs glibc's own thresholds catch up). At batch 256 a step frees less than
+    the thresholds either way (8 faults per step with and without). The process then keeps
+    up to 32 MiB of freed memory. Later calls cost one allocation from the heap. With another
+    C library, or with glibc's thresholds set by the user (MALLOC_TRIM_THRESHOLD_,
+    GLIBC_TUNABLES), it is one harmless allocation. (No flag remembers the first call: nnlib
+    keeps no state between calls.)
     """
     np.empty(1 << 24, dtype=np.uint8)
 
@@ -170,6 +172,15 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
     For each epoch :math:`t = 1, \dots, T`: reshuffle the training set, and
     for each minibatch :math:`B` compute :math:`L_B`, back-propagate, and
     update :math:`A_{ij} \mapsto A_{ij} - \eta\, \partial L_B / \partial A_{ij}`.
+
+    With plain SGD (``eta``, or ``SGD(eta)`` without momentum) on a network of
+    :class:`~nnlib.layers.Dense` layers, phases 1 and 2 share one backward sweep:
+    each layer passes its delta back, computed with its old weights, and then
+    adds :math:`-\eta\, \boldsymbol\delta^\top \mathbf X` to :math:`\mathbb A`
+    inside the matrix product that computes it (one BLAS call; see
+    ``nnlib._blas``). The updates are those of ``loss_and_backward`` followed by
+    ``SGD.step``, up to rounding in the last bit on large layers; the gradients
+    are not kept (``model.gradients()`` raises after such a fit).
 
     Parameters
     ----------
@@ -271,6 +282,10 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
         if X_val is not None:
             X_val = as_float_array(X_val, "X_val").astype(dtype, copy=False)
 
+    # plain SGD on a network of Dense layers: each layer updates its weights as
+    # back-propagation leaves it (Sequential._sgd_step), with the same numbers up to rounding
+    fused = (type(optimizer) is SGD and optimizer.momentum == 0.0 and type(model) is Sequential
+             and all(type(layer) is Dense for layer in model.layers))
     _keep_freed_memory()
     history = History()
     best_val, best_weights, waited = np.inf, None, 0
@@ -287,7 +302,10 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
         total = 0.0
         for idx in minibatches(n, batch_size, rng if shuffle else None):
             try:
-                batch_loss = model.loss_and_backward(X[idx], y[idx], loss)
+                if fused:
+                    batch_loss = model._sgd_step(X[idx], y[idx], loss, optimizer.eta)
+                else:
+                    batch_loss = model.loss_and_backward(X[idx], y[idx], loss)
             except ValueError as exc:
                 # a loss that validates its input (probabilities in [0, 1]) sees NaN
                 # outputs before fit sees a NaN loss: report the divergence instead
@@ -305,7 +323,8 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
                     f"Try a smaller learning rate eta (now {getattr(optimizer, 'eta', '?')}) "
                     "or standardise the inputs."
                 )
-            optimizer.step(model.parameters(), model.gradients())
+            if not fused:
+                optimizer.step(model.parameters(), model.gradients())
         history.train_loss.append(total / n)
         history.stopped_epoch = epoch
         if X_val is not None:

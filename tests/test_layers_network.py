@@ -188,7 +188,7 @@ def test_order_of_calls():
     layer = Dense(2, 2)
     with pytest.raises(RuntimeError, match="forward before backward"):
         layer.backward(np.ones((1, 2)))
-    with pytest.raises(RuntimeError, match="no gradients yet"):
+    with pytest.raises(RuntimeError, match="no gradients stored: call forward and backward"):
         layer.gradients()
 
 

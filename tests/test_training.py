@@ -228,15 +228,16 @@ def test_without_shuffle_the_seed_does_not_matter():
 
 
 def _spy(model):
-    """Record the rows of every minibatch the model is trained on."""
+    """Record the rows of every minibatch the model is trained on (every forward pass: these
+    tests train without validation data)."""
     batches = []
-    inner = model.loss_and_backward
+    inner = model.forward
 
-    def loss_and_backward(X, y, loss):
+    def forward(X):
         batches.append(np.array(X[:, 0], copy=True))
-        return inner(X, y, loss)
+        return inner(X)
 
-    model.loss_and_backward = loss_and_backward
+    model.forward = forward
     return batches
 
 
@@ -246,12 +247,14 @@ def _labelled_rows(n):
     return X, (np.arange(n) % 2)
 
 
-def test_each_epoch_reshuffles_and_visits_every_sample_once():
+@pytest.mark.parametrize("step", [dict(eta=0.01), dict(optimizer=SGD(0.01, momentum=0.5))],
+                         ids=["plain SGD, fused", "momentum"])
+def test_each_epoch_reshuffles_and_visits_every_sample_once(step):
     n, batch, epochs = 23, 5, 4
     X, y = _labelled_rows(n)
     net = mlp([2, 3, 1], "tanh", seed=0)
     batches = _spy(net)
-    fit(net, "binary_cross_entropy_with_logits", X / n, y, epochs=epochs, batch_size=batch, eta=0.01)
+    fit(net, "binary_cross_entropy_with_logits", X / n, y, epochs=epochs, batch_size=batch, **step)
     per_epoch = math.ceil(n / batch)
     assert len(batches) == epochs * per_epoch
     orders = []
@@ -380,11 +383,11 @@ import nnlib.training
 if sys.argv[2] == "without":
     nnlib.training._keep_freed_memory = lambda: None   # fit leaves the allocator alone
 rng = np.random.default_rng(0)
-X, y = rng.standard_normal((2048, 784)), rng.integers(0, 10, 2048)
+X, y = rng.standard_normal((8192, 784)), rng.integers(0, 10, 8192)
 net = nnlib.mlp([784, 256, 256, 10], seed=0)
-nnlib.fit(net, "softmax_cross_entropy", X[:512], y[:512], epochs=1, batch_size=256, eta=0.01)
+nnlib.fit(net, "softmax_cross_entropy", X[:1024], y[:1024], epochs=1, batch_size=1024, eta=0.01)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-nnlib.fit(net, "softmax_cross_entropy", X, y, epochs=2, batch_size=256, eta=0.01)
+nnlib.fit(net, "softmax_cross_entropy", X, y, epochs=2, batch_size=1024, eta=0.01)
 print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 16)
 """
 
@@ -418,6 +421,7 @@ def test_fit_keeps_the_memory_of_its_steps_instead_of_faulting_in_fresh_pages():
         return float(out.stdout.split()[-1])
 
     without, with_ = faults_per_step("without"), faults_per_step("with")
-    # a step of this network at batch 256 writes about 6 MB of new arrays: 1,500 pages
-    assert without > 100, without
-    assert with_ < without / 10, (with_, without)
+    # a step of this network at batch 1024 writes about 20 MB of new arrays: 5,000 pages.
+    # Measured on glibc 2.36: 358 faults per step without, 3-33 with.
+    assert without > 200, without
+    assert with_ < without / 5, (with_, without)
