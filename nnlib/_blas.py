@@ -18,8 +18,9 @@ and have already loaded (``numpy.libs/libscipy_openblas*``), through :mod:`ctype
 library and the same thread pool as every ``@`` in the process. (A second BLAS, such as
 SciPy's, would bring a second pool of threads that spin on the cores the first one needs.)
 Where that library is not found (NumPy built against MKL, Accelerate or a system BLAS, or a
-platform without ``RTLD_NOLOAD``), :func:`add_product` computes ``C += alpha * (A @ B)``
-with NumPy: the same numbers up to rounding, one pass more.
+platform without ``RTLD_NOLOAD``), and for a ``C`` of fewer than 16,384 elements,
+:func:`add_product` computes ``C += alpha * (A @ B)`` with NumPy: the same numbers up to
+rounding in the last bit, one pass more.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ import numpy as np
 __all__ = ["add_product", "numpy_gemm"]
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112   # CBLAS enum values
-# below this many multiply-adds (m n k) the NumPy path is as fast: ctypes's call costs a
-# few microseconds, NumPy's small products and element-wise passes about as much
-_MIN_WORK = 1 << 16
+# below this many elements of C the NumPy path is as fast: the call through ctypes costs
+# about 3.5 us, the update pass that it saves on a 128 x 128 C about as much
+_MIN_SIZE = 1 << 14
+# larger dimensions go through NumPy: they would not fit the 32-bit integers of some builds
+_MAX_DIM = np.iinfo(np.int32).max
 
 
 def _numpy_openblas():
@@ -128,15 +131,16 @@ def add_product(C: np.ndarray, A: np.ndarray, B: np.ndarray, alpha: float) -> No
 
     One ``gemm`` call with :math:`\beta = 1` when ``C`` is C-contiguous, aligned and
     writeable, ``A`` and ``B`` are C- or F-contiguous (a transposed view is fine), all three
-    have the same dtype (float32 or float64), no operand overlaps ``C``, and the product is
-    large enough to gain; otherwise ``C += alpha * (A @ B)`` in NumPy.
+    have the same dtype (float32 or float64, native byte order), no operand overlaps ``C``,
+    and ``C`` has at least 16,384 elements (below that the call costs what it saves);
+    otherwise ``C += alpha * (A @ B)`` in NumPy.
     """
     if A.ndim != 2 or B.ndim != 2 or C.ndim != 2 or A.shape[1] != B.shape[0] \
             or C.shape != (A.shape[0], B.shape[1]):
         raise ValueError(f"add_product: C {C.shape} += A {A.shape} @ B {B.shape} does not fit")
     fn = _GEMM.get(C.dtype)
     if (fn is None or A.dtype != C.dtype or B.dtype != C.dtype
-            or A.shape[0] * A.shape[1] * B.shape[1] < _MIN_WORK
+            or C.size < _MIN_SIZE or max(A.shape + B.shape) > _MAX_DIM
             or not (C.flags.c_contiguous and C.flags.aligned and C.flags.writeable)
             or not (A.flags.aligned and B.flags.aligned)
             or _layout(A) is None or _layout(B) is None

@@ -24,11 +24,13 @@ import numpy as np
 
 from ._blas import add_product
 from ._checks import as_float_array, check_rng
-from .activations import Activation, get_activation
+from .activations import ACTIVATIONS, Activation, get_activation
+from .optim import SGD
 
 __all__ = ["dense_forward", "dense_backward", "init_weights", "Dense"]
 
 _RELU_LIKE = {"relu", "leaky_relu", "elu"}
+_RELU, _IDENTITY = ACTIVATIONS["relu"], ACTIVATIONS["identity"]
 
 
 def init_weights(n_in: int, n_out: int, method: str = "he", seed=None, dtype=np.float64):
@@ -269,16 +271,19 @@ class Dense:
         self.db = db if self.b is not None else None
         return dX
 
-    def _descend(self, grad_out, eta: float, input_grad: bool = True):
+    def _descend(self, grad_out, eta: float, input_grad: bool = True, own_grad: bool = False):
         r"""Back-propagate ``grad_out`` and take a plain SGD step on the way; return dL/dX.
 
         The same update as :meth:`backward` followed by ``SGD(eta).step``,
         :math:`\mathbb A \mapsto \mathbb A - \eta\, \boldsymbol\delta^{\top}\mathbf X` and
         :math:`\mathbf b \mapsto \mathbf b - \eta \sum_n \boldsymbol\delta_n`, with the
-        weight gradient never stored: one BLAS call adds :math:`-\eta\,\boldsymbol\delta^{\top}
-        \mathbf X` to :math:`\mathbb A` (:func:`nnlib._blas.add_product`). dL/dX is computed
-        first, with the weights before the step. Used by :func:`nnlib.fit` for plain SGD;
-        afterwards ``dA`` and ``db`` are ``None``.
+        weight gradient never stored: :func:`nnlib._blas.add_product` adds
+        :math:`-\eta\,\boldsymbol\delta^{\top}\mathbf X` to :math:`\mathbb A` (one BLAS call
+        for a large :math:`\mathbb A` where NumPy's OpenBLAS is found; otherwise NumPy,
+        bit for bit as ``SGD.step``). dL/dX is computed first, with the weights before the
+        step. ``own_grad`` says that ``grad_out`` is a temporary nobody else holds (the dL/dX
+        of the layer above): a ReLU layer then applies its derivative in place. Used by
+        :func:`nnlib.fit` for plain SGD; afterwards ``dA`` and ``db`` are ``None``.
         """
         if self._cache is None:
             raise RuntimeError("call forward before backward")
@@ -286,11 +291,14 @@ class Dense:
         if not (_is_float_array(grad_out, Z.shape) and grad_out.dtype == Z.dtype
                 and A is self.A and X.dtype == A.dtype):
             dX = self.backward(grad_out, input_grad)
-            self.A -= eta * self.dA
-            if self.b is not None:
-                self.b -= eta * self.db
+            SGD(eta).step(self.parameters(), self.gradients())
         else:
-            delta = act.backward(Z, grad_out)
+            if act is _IDENTITY:
+                delta = grad_out                     # only read below
+            elif act is _RELU and own_grad:
+                delta = np.multiply(grad_out, Z > 0, out=grad_out)
+            else:
+                delta = act.backward(Z, grad_out)
             dX = delta @ A if input_grad else None
             add_product(A, delta.T, X, -eta)
             if self.b is not None:

@@ -126,7 +126,8 @@ class Sequential:
         For a network of :class:`~nnlib.layers.Dense` layers (what :func:`nnlib.fit` uses
         for ``eta`` or ``SGD(eta)``): each layer updates its weights as back-propagation
         leaves it (:meth:`Dense._descend`), without storing the gradients. A batch whose
-        loss is not finite changes nothing.
+        loss is not finite changes nothing; an error in the middle of the sweep leaves the
+        layers above it updated.
         """
         loss = get_loss(loss)
         y_hat = self.forward(X)
@@ -136,7 +137,7 @@ class Sequential:
             return value
         g = grad
         for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i]._descend(g, eta, input_grad=i > 0)
+            g = self.layers[i]._descend(g, eta, input_grad=i > 0, own_grad=g is not grad)
         return value
 
     def parameters(self) -> list[np.ndarray]:

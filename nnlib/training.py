@@ -142,6 +142,20 @@ def _keep_freed_memory() -> None:
     np.empty(1 << 24, dtype=np.uint8)
 
 
+def _fused_sgd(model, optimizer) -> bool:
+    """Whether fit may run plain SGD as one backward sweep (:meth:`Sequential._sgd_step`).
+
+    Only for what the sweep reproduces: an ``SGD`` without momentum, and a ``Sequential`` of
+    ``Dense`` layers none of whose methods that the sweep bypasses (``loss_and_backward``,
+    ``backward``, ``parameters``, ``gradients``) was replaced on the object (a wrapper for
+    logging or clipping keeps working, through the long way round)."""
+    bypassed = {"loss_and_backward", "backward", "parameters", "gradients"}
+    return (type(optimizer) is SGD and optimizer.momentum == 0.0 and type(model) is Sequential
+            and not bypassed & vars(model).keys()
+            and all(type(layer) is Dense and not bypassed & vars(layer).keys()
+                    for layer in model.layers))
+
+
 def _model_dtype(model):
     """The floating dtype of the model's parameters, or None if it has none."""
     params = model.parameters() if callable(getattr(model, "parameters", None)) else []
@@ -177,10 +191,12 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
     :class:`~nnlib.layers.Dense` layers, phases 1 and 2 share one backward sweep:
     each layer passes its delta back, computed with its old weights, and then
     adds :math:`-\eta\, \boldsymbol\delta^\top \mathbf X` to :math:`\mathbb A`
-    inside the matrix product that computes it (one BLAS call; see
-    ``nnlib._blas``). The updates are those of ``loss_and_backward`` followed by
-    ``SGD.step``, up to rounding in the last bit on large layers; the gradients
-    are not kept (``model.gradients()`` raises after such a fit).
+    inside the matrix product that computes it (one BLAS call where NumPy's
+    OpenBLAS is found and the weight matrix has at least 16,384 entries; see
+    ``nnlib._blas``). The updates are those of ``loss_and_backward`` followed
+    by ``SGD.step``: bit for bit without that call, up to rounding in the last
+    bit with it. The gradients are not kept (``model.gradients()`` raises after
+    such a fit).
 
     Parameters
     ----------
@@ -282,10 +298,7 @@ def fit(model, loss, X, y, *, epochs: int = 100, batch_size: int = 32, eta: floa
         if X_val is not None:
             X_val = as_float_array(X_val, "X_val").astype(dtype, copy=False)
 
-    # plain SGD on a network of Dense layers: each layer updates its weights as
-    # back-propagation leaves it (Sequential._sgd_step), with the same numbers up to rounding
-    fused = (type(optimizer) is SGD and optimizer.momentum == 0.0 and type(model) is Sequential
-             and all(type(layer) is Dense for layer in model.layers))
+    fused = _fused_sgd(model, optimizer)
     _keep_freed_memory()
     history = History()
     best_val, best_weights, waited = np.inf, None, 0

@@ -139,9 +139,10 @@ cells = [
     an `nnlib` network `model` (for example `nnlib.mlp(...)`) and a loss name such as `"mse"`.
     Follow these steps exactly; then your loop reproduces `nnlib.fit(model, loss, X, y,
     epochs=epochs, batch_size=batch_size, eta=eta, validation_data=(X_val, y_val),
-    patience=patience, seed=seed)` to the last bit. (On layers much larger than the ones here,
-    `nnlib.fit` adds the update $-\eta\,\boldsymbol\delta^\top\mathbf X$ to the weights inside the
-    matrix product itself, one BLAS call, and the last bit can round differently.)
+    patience=patience, seed=seed)` to the last bit. (On layers of 16,384 weights or more, far
+    larger than the ones here, `nnlib.fit` adds the update $-\eta\,\boldsymbol\delta^\top\mathbf X$
+    to the weights inside the matrix product itself, one BLAS call, and the last bit can round
+    differently.)
 
     1. Create the generator **once**, before the first epoch: `rng = np.random.default_rng(seed)`.
     2. For each epoch $1, 2, \dots,$ `epochs`:
