@@ -28,6 +28,7 @@ import numpy as np
 
 import nnlib
 from nnlib import data
+from nnlib._blas import add_product
 
 ETA = 0.01
 MODELS = {
@@ -290,10 +291,13 @@ def run_products(model, X, y, batch_size, epochs):
     """A training loop that does nothing but the matrix products of each step.
 
     The same products as nnlib's step, on operands of the same shapes and memory layout
-    (weights ``A`` of shape (n_out, n_in), rows as samples), for as many steps as
-    ``epochs`` over ``X`` take: no data gathering, no activations, no loss, no update.
-    Its throughput bounds that of any NumPy implementation of the step, so its ratio to
-    a peer bounds the ratio any of them can reach against that peer.
+    (weights ``A`` of shape (n_out, n_in), rows as samples), computed the same way, for as
+    many steps as ``epochs`` over ``X`` take: no data gathering, no activations, no loss.
+    As in nnlib's plain-SGD step, each weight gradient is added to its weights inside the
+    product (``nnlib._blas.add_product``, here with a step of 1e-12 so that the weights stay
+    put); everything else is ``@``. Its throughput bounds that of any NumPy implementation
+    of the step, so its ratio to a peer bounds the ratio any of them can reach against that
+    peer.
     """
     sizes = MODELS[model]["sizes"]
     rng = np.random.default_rng(0)
@@ -302,19 +306,23 @@ def run_products(model, X, y, batch_size, epochs):
     H = [X[:batch_size].copy()] + [rng.standard_normal((batch_size, b)).astype(dtype)
                                    for b in sizes[1:-1]]
     delta = [rng.standard_normal((batch_size, b)).astype(dtype) for b in sizes[1:]]
-    pairs = [(H[i], A[i].T) for i in range(len(A))]        # forward, first layer first
+    # (a, b, weights the product is added to, or None for a plain a @ b)
+    pairs = [(H[i], A[i].T, None) for i in range(len(A))]  # forward, first layer first
     for i in reversed(range(len(A))):                        # backward, last layer first
-        pairs.append((delta[i].T, H[i]))                     # dL/dA
+        pairs.append((delta[i].T, H[i], A[i]))               # dL/dA, added to A
         if i > 0:
-            pairs.append((delta[i], A[i]))                   # dL/dX, not for the first layer
+            pairs.append((delta[i], A[i], None))             # dL/dX, not for the first layer
     # exactly the products that step_products (and the FLOP count) describe
-    shapes = [(a.shape[0], a.shape[1], b.shape[1]) for a, b in pairs]
+    shapes = [(a.shape[0], a.shape[1], b.shape[1]) for a, b, _ in pairs]
     assert sorted(shapes) == sorted(step_products(sizes, batch_size))
     steps = epochs * -(-X.shape[0] // batch_size)
     t = time.perf_counter()
     for _ in range(steps):
-        for a, b in pairs:
-            a @ b
+        for a, b, into in pairs:
+            if into is None:
+                a @ b
+            else:
+                add_product(into, a, b, -1e-12)
     return time.perf_counter() - t
 
 
