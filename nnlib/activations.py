@@ -222,11 +222,15 @@ def relu(z):
 
     Book: chapter 5, *ReLU*.
     """
-    z = _z(z)
+    return _relu(_z(z))
+
+
+def _relu(z, out=None):
+    """:func:`relu` of a checked float array, into ``out`` if given (``out=z`` overwrites z)."""
     # against a row of zeros rather than the scalar 0, same result: NumPy 2.4 runs
     # maximum(float32 array, scalar) through a slower loop (256 x 256: 27 us against 13 us;
     # float64 gains nothing)
-    return np.maximum(z, np.zeros(z.shape[-1:], z.dtype))
+    return np.maximum(z, np.zeros(z.shape[-1:], z.dtype), out=out)
 
 
 def relu_derivative(z):

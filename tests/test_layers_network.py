@@ -287,3 +287,21 @@ def test_sgd_checks_shapes():
         SGD(0.1).step([np.zeros(2)], [np.zeros(3)])
     with pytest.raises(ValueError, match="2 parameter arrays but 1 gradients"):
         SGD(0.1).step([np.zeros(2), np.zeros(2)], [np.zeros(2)])
+
+
+def test_a_relu_layer_keeps_its_output_in_place_of_z_with_the_same_gradients(rng):
+    """Dense.forward writes a ReLU's output over Z (one array less per step); forward and
+    backward give what the pure functions give, also where Z is exactly 0."""
+    layer = Dense(6, 5, "relu", seed=0)
+    layer.A[:2] = 0.0                       # units 0 and 1: Z = b = 0 exactly
+    X, g = rng.standard_normal((7, 6)), rng.standard_normal((7, 5))
+    H = layer.forward(X)
+    want_H, cache = dense_forward(X, layer.A, layer.b, "relu")
+    np.testing.assert_array_equal(H, want_H)
+    np.testing.assert_array_equal(cache[2][:, :2], 0.0)
+    dX = layer.backward(g)
+    want_dX, want_dA, want_db = dense_backward(g, cache)
+    np.testing.assert_array_equal(dX, want_dX)
+    np.testing.assert_array_equal(layer.dA, want_dA)
+    np.testing.assert_array_equal(layer.db, want_db)
+    np.testing.assert_array_equal(layer.db[:2], 0.0)   # ReLU'(0) = 0
