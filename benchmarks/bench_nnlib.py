@@ -293,9 +293,11 @@ def run_products(model, X, y, batch_size, epochs):
     The same products as nnlib's step, on operands of the same shapes and memory layout
     (weights ``A`` of shape (n_out, n_in), rows as samples), computed the same way, for as
     many steps as ``epochs`` over ``X`` take: no data gathering, no activations, no loss.
-    As in nnlib's plain-SGD step, each weight gradient is added to its weights inside the
-    product (``nnlib._blas.add_product``, here with a step of 1e-12 so that the weights stay
-    put); everything else is ``@``. Its throughput bounds that of any NumPy implementation
+    As in nnlib's plain-SGD step, each weight gradient is added to its weights through
+    ``nnlib._blas.add_product`` (here with a step of 1e-12 so that the weights stay put):
+    inside the product for weight matrices of 16,384 entries or more, as ``@`` followed by a
+    scale and an add for the smaller ones (the large model's 10 x 256 output layer);
+    everything else is ``@``. Its throughput bounds that of any NumPy implementation
     of the step, so its ratio to a peer bounds the ratio any of them can reach against that
     peer.
     """

@@ -119,7 +119,8 @@ def _forward(X, A, b, act, in_place: bool = False):
 
     With ``in_place``, a ReLU writes its output over ``Z``, which the cache then holds
     instead: the derivative :math:`[z > 0] = [\mathrm{ReLU}(z) > 0]` is the same, and the
-    step saves a new array (3-5 % of a float64 training step of a 784-256-256-10 network).
+    step saves a new array (in paired runs about 3 % of a float64 training step of a
+    784-256-256-10 network at batch 256, 2 % in float32).
     """
     Z = X @ A.T
     if b is not None:
@@ -247,7 +248,12 @@ class Dense:
         return f"Dense({self.n_in}, {self.n_out}, {self.activation.name!r}{bias})"
 
     def forward(self, X):
-        """Compute the layer's output for the batch ``X`` of shape (N, n_in); keep what backward needs."""
+        """Compute the layer's output for the batch ``X`` of shape (N, n_in); keep what backward needs.
+
+        The output is the layer's own array, as the next layer's cached input already is;
+        a ReLU layer also keeps it as its cache (in place of Z). Change it in place only
+        after :meth:`backward`, or work on a copy.
+        """
         A, b = self.A, self.b
         # a training step passes the layer its own arrays and a float batch: those need none of
         # the conversions and checks of dense_forward, which anything else goes through (and

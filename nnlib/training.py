@@ -145,12 +145,15 @@ def _keep_freed_memory() -> None:
 def _fused_sgd(model, optimizer) -> bool:
     """Whether fit may run plain SGD as one backward sweep (:meth:`Sequential._sgd_step`).
 
-    Only for what the sweep reproduces: an ``SGD`` without momentum, and a ``Sequential`` of
-    ``Dense`` layers none of whose methods that the sweep bypasses (``loss_and_backward``,
-    ``backward``, ``parameters``, ``gradients``) was replaced on the object (a wrapper for
-    logging or clipping keeps working, through the long way round)."""
+    Only for what the sweep reproduces: an ``SGD`` without momentum whose ``step`` was not
+    replaced on the object, and a ``Sequential`` of ``Dense`` layers none of whose methods
+    that the sweep bypasses (``loss_and_backward``, ``backward``, ``parameters``,
+    ``gradients``) was replaced on the object. A wrapper put on the optimizer, the network or
+    a layer object for logging or clipping keeps working, through the long way round; a
+    method replaced on the class itself (``Dense.backward = ...``) is not looked for."""
     bypassed = {"loss_and_backward", "backward", "parameters", "gradients"}
-    return (type(optimizer) is SGD and optimizer.momentum == 0.0 and type(model) is Sequential
+    return (type(optimizer) is SGD and optimizer.momentum == 0.0 and "step" not in vars(optimizer)
+            and type(model) is Sequential
             and not bypassed & vars(model).keys()
             and all(type(layer) is Dense and not bypassed & vars(layer).keys()
                     for layer in model.layers))

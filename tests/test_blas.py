@@ -202,6 +202,13 @@ def test_a_method_replaced_on_the_model_is_honoured():
     layer.backward = lambda g, input_grad=True: seen.append("layer") or Dense.backward(layer, g, input_grad)
     fit(clipped, "binary_cross_entropy_with_logits", X, y, epochs=1, batch_size=100, eta=0.1)
     assert seen[8:] == ["layer", "layer"]
+    optimizer = SGD(0.1)                        # clipping put on the optimizer
+    inner_step = optimizer.step
+    optimizer.step = lambda params, grads: seen.append("step") or inner_step(
+        params, [np.clip(g, -0.01, 0.01) for g in grads])
+    fit(mlp([2, 8, 1], "tanh", seed=0), "binary_cross_entropy_with_logits", X, y, epochs=1,
+        batch_size=100, optimizer=optimizer)
+    assert seen[10:] == ["step", "step"]
 
 
 def test_fused_step_keeps_no_gradients_and_says_so():

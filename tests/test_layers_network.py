@@ -296,6 +296,7 @@ def test_a_relu_layer_keeps_its_output_in_place_of_z_with_the_same_gradients(rng
     layer.A[:2] = 0.0                       # units 0 and 1: Z = b = 0 exactly
     X, g = rng.standard_normal((7, 6)), rng.standard_normal((7, 5))
     H = layer.forward(X)
+    assert layer._cache[2] is H                 # the output, kept in place of Z
     want_H, cache = dense_forward(X, layer.A, layer.b, "relu")
     np.testing.assert_array_equal(H, want_H)
     np.testing.assert_array_equal(cache[2][:, :2], 0.0)
@@ -305,3 +306,4 @@ def test_a_relu_layer_keeps_its_output_in_place_of_z_with_the_same_gradients(rng
     np.testing.assert_array_equal(layer.dA, want_dA)
     np.testing.assert_array_equal(layer.db, want_db)
     np.testing.assert_array_equal(layer.db[:2], 0.0)   # ReLU'(0) = 0
+    np.testing.assert_array_equal(H, want_H)           # backward leaves the output alone
