@@ -113,12 +113,15 @@ class Sequential:
         float
             The loss on this batch.
         """
-        loss = get_loss(loss)
-        y_hat = self.forward(X)
-        y = _match_targets(y, y_hat, loss.name)
-        value, grad = loss.value_and_gradient(y_hat, y)
+        value, grad = self._loss_and_output_gradient(X, y, loss)
         self.backward(grad, input_grad=False)
         return value
+
+    def _loss_and_output_gradient(self, X, y, loss):
+        r"""The forward pass, then the batch loss and :math:`\partial L/\partial \hat y` (N, n_out)."""
+        loss = get_loss(loss)
+        y_hat = self.forward(X)
+        return loss.value_and_gradient(y_hat, _match_targets(y, y_hat, loss.name))
 
     def _sgd_step(self, X, y, loss, eta: float) -> float:
         """:meth:`loss_and_backward` and a plain SGD step in one pass; return the batch loss.
@@ -129,10 +132,7 @@ class Sequential:
         loss is not finite changes nothing; an error in the middle of the sweep leaves the
         layers above it updated.
         """
-        loss = get_loss(loss)
-        y_hat = self.forward(X)
-        y = _match_targets(y, y_hat, loss.name)
-        value, grad = loss.value_and_gradient(y_hat, y)
+        value, grad = self._loss_and_output_gradient(X, y, loss)
         if not np.isfinite(value):
             return value
         g = grad
