@@ -36,7 +36,8 @@ cells = [
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In parts A and B **do not call
     `nnlib.neurons.McCullochPitts` or `nnlib.neurons.xor`**: build everything from your own
-    `mp_unit`. Your functions must not modify the arrays they are given.
+    `mp_unit` (the tests check that `nand`, `xor_mp` and `full_adder` call it, directly or
+    through your other functions). Your functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run
     the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
@@ -63,7 +64,7 @@ cells = [
 
     import nnlib
     from nnlib.neurons import McCullochPitts
-    from nnlib.testing import check_close, check_raises, check_shape, check_true, forbid_calls
+    from nnlib.testing import check_calls, check_close, check_raises, check_shape, check_true, forbid_calls
 
 
     def all_inputs(n):
@@ -196,6 +197,7 @@ cells = [
     with forbid_calls(McCullochPitts.__call__, exercise="nand"):
         got = nand(X2)
     check_close(got, [1, 1, 1, 0], what="nand on (0,0), (0,1), (1,0), (1,1)", read=READ)
+    check_calls(nand, mp_unit, what="nand", read=READ)
     """),
     # ------------------------------------------------------------------ XOR
     markdown("xor_md", r"""
@@ -229,6 +231,7 @@ cells = [
         got = xor_mp(X)
     check_shape(got, (37,), what="xor_mp on 37 patterns", read=READ)
     check_close(got, expected, what="xor_mp on a shuffled batch of 37 patterns", read=READ)
+    check_calls(xor_mp, mp_unit, what="xor_mp (a network of units)", read=READ)
     ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------- full adder
@@ -267,7 +270,7 @@ cells = [
     check_close(got[:, 1], X3.sum(axis=1) // 2, what="the carry c_out of full_adder for inputs 000, 001, ..., 111", read=READ)
     """),
     test("test_full_adder_hidden", 1, f"""
-    \"\"\"Hidden tests: full_adder adds two random 6-bit numbers bit by bit (a ripple-carry adder).\"\"\"
+    \"\"\"Hidden tests: full_adder adds two random 6-bit numbers bit by bit (a ripple-carry adder), built from your mp_unit.\"\"\"
     ### BEGIN HIDDEN TESTS
     READ = "{GATES}"
     rng = np.random.default_rng(3003)
@@ -279,6 +282,7 @@ cells = [
             total += int(s) << k
         total += int(carry) << 6
         check_true(total == p + q, f"adding {{p}} + {{q}} with a chain of six full_adders gave {{total}}", read=READ)
+    check_calls(full_adder, mp_unit, what="full_adder (a circuit of units)", read=READ)
     ### END HIDDEN TESTS
     """),
     # ------------------------------------------------------ pattern detector

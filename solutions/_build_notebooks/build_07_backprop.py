@@ -328,7 +328,7 @@ cells = [
         return [p - eta * g for p, g in zip(params, grads)]
         ### END SOLUTION
     """),
-    test("test_sgd_step_values", 1, f"""
+    test("test_sgd_step_values", 2, f"""
     \"\"\"sgd_step: a hand-worked step on a weight matrix and a bias.\"\"\"
     READ = "{GD}"
     params = [np.array([[1.0, 2.0]]), np.array([0.5])]
@@ -350,7 +350,7 @@ cells = [
         check_close(g, e, what=f"parameter {{i}} after one step with eta = 0.05", read=READ)
     ### END HIDDEN TESTS
     """),
-    test("test_sgd_step_no_in_place", 2, f"""
+    test("test_sgd_step_no_in_place", 1, f"""
     \"\"\"sgd_step leaves params and grads unchanged and returns new arrays.\"\"\"
     READ = "{GD}"
     params = [np.array([[1.0, 2.0]]), np.array([0.5])]

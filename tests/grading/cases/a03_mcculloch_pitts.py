@@ -30,6 +30,26 @@ MUTANTS = [
          why="the carry taken from the threshold-3 unit: it is missed when exactly two bits are 1",
          replace=[("return np.column_stack([s, at_least_two])", "return np.column_stack([s, all_three])")],
          fails={"test_full_adder_values", "test_full_adder_hidden"}),
+    dict(name="nand_by_arithmetic",
+         why="NAND computed from the inputs with NumPy instead of wired from units",
+         replace=[("return mp_unit(mp_unit(x, **AND_UNIT)[:, None], **NOT_UNIT)",
+                   "return 1 - (x[:, 0] & x[:, 1])")],
+         fails={"test_nand_values"}),
+    dict(name="xor_by_bit_operator",
+         why="XOR computed with the bit operator ^ instead of a network of units",
+         replace=[("hidden = np.column_stack([mp_unit(x, **OR_UNIT), mp_unit(x, **AND_UNIT)])\n"
+                   "    return mp_unit(hidden, threshold=1, inhibitory=[1])",
+                   "return (x[:, 0] ^ x[:, 1]).astype(int)")],
+         fails={"test_xor_hidden"}),
+    dict(name="adder_by_arithmetic",
+         why="the full adder computed from the sum of the bits instead of a circuit of units",
+         replace=[("at_least_one = mp_unit(x, threshold=1)\n    at_least_two = mp_unit(x, threshold=2)\n"
+                   "    all_three = mp_unit(x, threshold=3)\n"
+                   "    exactly_one = mp_unit(np.column_stack([at_least_one, at_least_two]), threshold=1, inhibitory=[1])\n"
+                   "    s = mp_unit(np.column_stack([exactly_one, all_three]), threshold=1)\n"
+                   "    return np.column_stack([s, at_least_two])",
+                   "total = x.sum(axis=1)\n    return np.column_stack([total % 2, total // 2])")],
+         fails={"test_full_adder_hidden"}),
     dict(name="detector_threshold_n",
          why="the detector's threshold set to the number of inputs instead of the number of ones in the pattern",
          replace=[("threshold=int(pattern.sum())", "threshold=int(pattern.size)")],
@@ -37,6 +57,17 @@ MUTANTS = [
 ]
 
 HONEST = [
+    dict(name="units_by_other_names",
+         why="units reached through an alias, a helper and functools.partial, as a student may write them",
+         replace=[("return mp_unit(mp_unit(x, **AND_UNIT)[:, None], **NOT_UNIT)",
+                   "unit = mp_unit\n    return unit(unit(x, **AND_UNIT)[:, None], **NOT_UNIT)"),
+                  ("hidden = np.column_stack([mp_unit(x, **OR_UNIT), mp_unit(x, **AND_UNIT)])\n"
+                   "    return mp_unit(hidden, threshold=1, inhibitory=[1])",
+                   "import functools\n"
+                   "    layer = [functools.partial(mp_unit, **OR_UNIT), functools.partial(mp_unit, **AND_UNIT)]\n"
+                   "    hidden = np.column_stack([u(x) for u in layer])\n"
+                   "    return output_unit(hidden)\n\n\n"
+                   "def output_unit(h):\n    return mp_unit(h, threshold=1, inhibitory=[1])")]),
     dict(name="loops",
          why="the unit as a loop over the rows, with Python sets",
          replace=[("inhibitory = list(inhibitory)\n    excitatory = [j for j in range(x.shape[1]) if j not in inhibitory]\n"
