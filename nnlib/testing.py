@@ -182,9 +182,16 @@ def _reaches(func, target, seen: set) -> bool:
     if not isinstance(func, types.FunctionType) or id(func) in seen:
         return False
     seen.add(id(func))
-    referred = [func.__globals__.get(name) for code in _codes(func.__code__) for name in code.co_names]
+    names = {name for code in _codes(func.__code__) for name in code.co_names}
+    referred = [func.__globals__.get(name) for name in names]
     referred += [cell.cell_contents for cell in func.__closure__ or () if _filled(cell)]
     referred += list(func.__defaults__ or ()) + list((func.__kwdefaults__ or {}).values())
+    # attributes of modules: nnlib.fit, nnlib.training.fit (the names of both are in co_names)
+    modules = [obj for obj in referred if isinstance(obj, types.ModuleType)]
+    for _ in range(3):
+        found = [getattr(m, name, None) for m in modules for name in names]
+        referred += found
+        modules = [obj for obj in found if isinstance(obj, types.ModuleType) and obj not in modules]
     for obj in referred:
         if obj is target or isinstance(obj, functools.partial) and obj.func is target:
             return True
@@ -204,16 +211,31 @@ def _filled(cell) -> bool:
     return True
 
 
-def check_calls(func: Callable, target: Callable, *, what: str, read: str | None = None) -> None:
-    """Fail unless ``func`` is built from ``target``: it refers to ``target`` itself or through
-    the other functions of its namespace that it uses (a notebook's helper functions).
+def check_calls(func: Callable, target: Callable, *, what: str, name: str | None = None,
+                read: str | None = None) -> None:
+    """Fail unless ``func`` calls ``target``, itself or through the other functions of its
+    namespace that it uses (a notebook's helper functions).
 
     A static check of the code, which follows aliases (``unit = mp_unit``), helper functions,
-    lambdas, closures, default arguments and ``functools.partial``: use it to check that an
-    exercise is wired from the student's own building block (an XOR network from their
-    McCulloch-Pitts unit) and not computed some other way (``x[:, 0] ^ x[:, 1]``). It does
-    not run ``func``, so it cannot tell whether the result comes out of ``target``: combine it
-    with value checks.
+    lambdas, closures, default arguments, ``functools.partial`` and module attributes
+    (``nnlib.fit``): use it to check that an exercise is wired from the student's own building
+    block (an XOR network from their McCulloch-Pitts unit) or trained with the library (with
+    ``nnlib.fit``), and not computed some other way (``x[:, 0] ^ x[:, 1]``, a closed form). It
+    does not run ``func``, so it cannot tell whether the result comes out of ``target``:
+    combine it with value checks.
+
+    Parameters
+    ----------
+    func : callable
+        The student's function.
+    target : callable
+        What it must call.
+    what : str
+        How to name ``func`` in the message.
+    name : str, optional
+        How to name ``target`` in the message, e.g. ``"nnlib.fit"``; default its ``__name__``.
+    read : str, optional
+        The book section to read when it fails.
 
     Examples
     --------
@@ -224,9 +246,10 @@ def check_calls(func: Callable, target: Callable, *, what: str, read: str | None
     >>> check_calls(shortcut, unit, what="shortcut", read="Chapter 3")
     Traceback (most recent call last):
     ...
-    AssertionError: shortcut should be built from your unit, but it never calls unit, directly or through your other functions. Read: Chapter 3.
+    AssertionError: shortcut should call unit (directly or through your other functions), but it never does. Read: Chapter 3.
     """
-    name = getattr(target, "__name__", repr(target))
+    if name is None:
+        name = getattr(target, "__name__", repr(target))
     if not _reaches(func, target, set()):
-        _fail(f"{what} should be built from your {name}, but it never calls {name}, "
-              "directly or through your other functions.", read)
+        _fail(f"{what} should call {name} (directly or through your other functions), "
+              "but it never does.", read)

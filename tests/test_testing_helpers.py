@@ -205,8 +205,8 @@ def test_check_calls_finds_the_unit_however_it_is_reached(source):
 def test_check_calls_fails_without_the_unit_and_says_what_to_use(source):
     ns = _notebook(source)
     message = _message(check_calls, ns["xor_mp"], ns["mp_unit"], what="xor_mp", read="Chapter 3, 'XOR'")
-    assert message == ("xor_mp should be built from your mp_unit, but it never calls mp_unit, directly or "
-                       "through your other functions. Read: Chapter 3, 'XOR'.")
+    assert message == ("xor_mp should call mp_unit (directly or through your other functions), but it never "
+                       "does. Read: Chapter 3, 'XOR'.")
 
 
 def test_check_calls_does_not_follow_functions_of_other_modules():
@@ -217,7 +217,7 @@ def test_check_calls_does_not_follow_functions_of_other_modules():
     library["mp_unit"] = ns["mp_unit"]
     ns["helper"] = library["helper"]
     exec("def xor_mp(x):\n    return helper(x)\n", ns)  # noqa: S102
-    with pytest.raises(AssertionError, match="never calls mp_unit"):
+    with pytest.raises(AssertionError, match="should call mp_unit"):
         check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
     # the library function itself refers to the unit
     check_calls(library["helper"], ns["mp_unit"], what="helper")
@@ -225,7 +225,24 @@ def test_check_calls_does_not_follow_functions_of_other_modules():
 
 def test_check_calls_on_what_is_not_a_function():
     ns = _notebook("xor_mp = np.logical_xor\n")
-    with pytest.raises(AssertionError, match="never calls mp_unit"):
+    with pytest.raises(AssertionError, match="should call mp_unit"):
         check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
-    with pytest.raises(AssertionError, match="never calls mp_unit"):
+    with pytest.raises(AssertionError, match="should call mp_unit"):
         check_calls(None, ns["mp_unit"], what="xor_mp")
+
+
+def test_check_calls_follows_module_attributes():
+    """nnlib.fit(...) and nnlib.training.fit(...) call nnlib.fit; a closed form does not."""
+    import nnlib
+    from nnlib import training
+
+    ns: dict = {"nnlib": nnlib, "np": np}
+    exec("def by_fit(X, y):\n    return nnlib.fit(None, 'mse', X, y, eta=0.1)\n"  # noqa: S102
+         "def by_submodule(X, y):\n    return nnlib.training.fit(None, 'mse', X, y, eta=0.1)\n"
+         "def by_helper(X, y):\n    return by_fit(X, y)\n"
+         "def closed_form(km, miles):\n    return float(np.sum(km * miles) / np.sum(km ** 2))\n", ns)
+    for f in ("by_fit", "by_submodule", "by_helper"):
+        check_calls(ns[f], training.fit, what=f, name="nnlib.fit")
+    message = _message(check_calls, ns["closed_form"], training.fit, what="fit_conversion", name="nnlib.fit")
+    assert message == ("fit_conversion should call nnlib.fit (directly or through your other functions), "
+                       "but it never does.")

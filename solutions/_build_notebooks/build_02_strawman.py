@@ -65,7 +65,7 @@ cells = [
     from nnlib.data import KM_TO_MILES, km_to_miles
     from nnlib.gradcheck import check_gradient
     from nnlib.losses import mse, mse_gradient
-    from nnlib.testing import check_close, check_shape, check_true, forbid_calls
+    from nnlib.testing import check_calls, check_close, check_shape, check_true, forbid_calls
 
     # the training set of the book's chapter 2: 20 pairs, 0.5 miles of measurement noise
     km, miles = km_to_miles(n=20, noise=0.5, seed=1)
@@ -341,6 +341,9 @@ cells = [
     weight as a Python `float` (`model.layers[0].A.item()`). Remember that `nnlib.fit` wants
     `X` of shape `(N, 1)`: `km[:, None]`.
 
+    The tests check that `fit_conversion` calls `nnlib.fit` (directly or through your own
+    helper functions): the closed form of chapter 2 is not the exercise.
+
     You choose the learning rate, the number of epochs and the batch size; pass `seed` on to
     `nnlib.fit`. It must recover the conversion factor 0.621371 within **1 %** for *every*
     training set of this kind, with distances up to 10 km or up to 1000 km and any seed:
@@ -364,6 +367,7 @@ cells = [
     READ = "{UPDATES}"
     c_fit = fit_conversion(km, miles, seed=0)
     check_true(isinstance(c_fit, float), f"fit_conversion should return a Python float, got {{type(c_fit).__name__}}", read=READ)
+    check_calls(fit_conversion, nnlib.fit, what="fit_conversion", name="nnlib.fit", read=READ)
     check_true(abs(c_fit / KM_TO_MILES - 1) < 0.01,
                f"fit_conversion learned c = {{c_fit:.5f}}, more than 1 % away from 0.621371", read=READ)
     """),
@@ -372,6 +376,7 @@ cells = [
     ### BEGIN HIDDEN TESTS
     READ = "{ETA}"
     import warnings
+    check_calls(fit_conversion, nnlib.fit, what="fit_conversion", name="nnlib.fit", read="{UPDATES}")
     for n, km_max, data_seed, fit_seed in [(40, 10.0, 11, 3), (25, 1000.0, 12, 7), (60, 100.0, 13, 123)]:
         x, y = km_to_miles(n=n, noise=0.02 * km_max / 10, km_max=km_max, seed=data_seed)
         try:
