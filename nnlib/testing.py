@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import types
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["check_calls", "check_close", "check_shape", "check_raises", "check_true", "forbid_calls"]
+__all__ = ["check_calls", "check_circuit", "check_close", "check_shape", "check_raises", "check_true",
+           "forbid_calls", "record_calls"]
 
 
 def _fmt(v) -> str:
@@ -253,3 +254,140 @@ def check_calls(func: Callable, target: Callable, *, what: str, name: str | None
     if not _reaches(func, target, set()):
         _fail(f"{what} should call {name} (directly or through your other functions), "
               "but it never does.", read)
+
+
+class Call(NamedTuple):
+    """One call recorded by :func:`record_calls`: NumPy arrays among ``args`` and ``kwargs`` are
+    copies taken when the call began, other arguments (a model) the objects themselves."""
+
+    args: tuple
+    kwargs: dict
+    result: object
+
+
+def _forwarding_code(n_free: int) -> types.CodeType:
+    """The code of ``def f(*args, __nnlib_handler__, **kwargs): return __nnlib_handler__(args,
+    kwargs)`` with ``n_free`` free variables (a function's code can only be swapped for one
+    with as many)."""
+    cells = [f"_cell{i}" for i in range(n_free)]
+    src = "def _outer():\n"
+    src += "".join(f"    {c} = None\n" for c in cells)
+    src += "    def _forward(*args, __nnlib_handler__, **kwargs):\n"
+    if cells:
+        src += f"        {', '.join(cells)}\n"
+    src += "        return __nnlib_handler__(args, kwargs)\n"
+    src += "    return _forward\n"
+    ns: dict = {}
+    exec(src, ns)  # noqa: S102
+    return ns["_outer"]().__code__
+
+
+def _snapshot(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+@contextlib.contextmanager
+def record_calls(func: Callable):
+    """Record every call of ``func`` while the block runs; yields the list of :class:`Call`.
+
+    Like :func:`forbid_calls`, the function's code is swapped, so every reference to it is
+    seen (an alias bound earlier, a ``functools.partial``, a helper); each call runs the
+    original code, put back for its duration (no new function object is made, which the
+    grading kernel would count as tampering). Use it to check *how* a result was made: that ``xor_mp`` is a circuit of the
+    student's units (:func:`check_circuit`), or that the weight a function returns is the one
+    ``nnlib.fit`` trained.
+
+    Examples
+    --------
+    >>> def unit(x, threshold=1):
+    ...     return int(x >= threshold)
+    >>> with record_calls(unit) as calls:
+    ...     _ = unit(3), unit(0, threshold=0)
+    >>> [(c.args, c.kwargs, c.result) for c in calls]
+    [((3,), {}, 1), ((0,), {'threshold': 0}, 1)]
+    """
+    if not isinstance(func, types.FunctionType):
+        raise TypeError(f"record_calls needs a plain Python function, got {func!r}")
+    calls: list[Call] = []
+    code, kwdefaults = func.__code__, func.__kwdefaults__
+    forwarding = _forwarding_code(len(code.co_freevars))
+
+    def handler(args, kwargs):
+        # the original code runs in the function itself, put back for the call (a call the
+        # original makes of the function, recursion, is then not recorded)
+        snap = Call(tuple(_snapshot(a) for a in args), {k: _snapshot(v) for k, v in kwargs.items()}, None)
+        func.__code__, func.__kwdefaults__ = code, kwdefaults
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            func.__code__, func.__kwdefaults__ = forwarding, {"__nnlib_handler__": handler}
+        calls.append(snap._replace(result=_snapshot(result)))
+        return result
+
+    func.__code__, func.__kwdefaults__ = forwarding, {"__nnlib_handler__": handler}
+    try:
+        yield calls
+    finally:
+        func.__code__, func.__kwdefaults__ = code, kwdefaults
+
+
+def _columns(a, n: int):
+    """The columns of ``a`` as n-vectors, or None when ``a`` does not have n rows."""
+    a = np.asarray(a)
+    if a.ndim == 0 or a.shape[0] != n:
+        return None
+    return list(a.reshape(n, -1).T)
+
+
+def check_circuit(calls, x, result, *, what: str, unit: str, read: str | None = None) -> None:
+    """Fail unless ``result`` was computed by a circuit of the recorded units from ``x``.
+
+    Parameters
+    ----------
+    calls : list of Call
+        The unit's calls while the student's function ran on ``x``, from :func:`record_calls`.
+        The unit's input is its first argument (or the keyword ``x``), shape (N, k).
+    x : ndarray, shape (N, n)
+        The input the function was given.
+    result : array_like, shape (N,) or (N, m)
+        What it returned.
+    what, unit : str
+        How to name the function and the unit in the message.
+    read : str, optional
+
+    Every column of every unit's input must be a column of ``x``, a constant, or the output of
+    a unit called before; every column of ``result`` must be the output of a unit. Columns are
+    compared by value. When a unit was called on a different number of rows (one sample at a
+    time), only the calls themselves are required.
+    """
+    x = np.asarray(x)
+    n = x.shape[0]
+    if not calls:
+        _fail(f"{what} never called {unit}: build it from your {unit} units.", read)
+    inputs = [c.args[0] if c.args else c.kwargs.get("x") for c in calls]
+    if any(_columns(i, n) is None or _columns(c.result, n) is None or len(_columns(c.result, n)) != 1
+           for i, c in zip(inputs, calls)):
+        return   # units called on single samples: the provenance of columns cannot be followed
+    known = _columns(x, n)
+    outputs = []
+    for k, (inp, call) in enumerate(zip(inputs, calls), start=1):
+        for j, col in enumerate(_columns(inp, n)):
+            if not (np.all(col == col[0]) or any(np.array_equal(col, s) for s in known)):
+                _fail(f"{what}: input column {j} of its {_ordinal(k)} {unit} call is neither a column of "
+                      f"{what}'s input, nor the output of an earlier {unit}, nor a constant. Compute "
+                      f"every signal with your {unit} units, not with NumPy.", read)
+        out = _columns(call.result, n)[0]
+        known.append(out)
+        outputs.append(out)
+    got = _columns(result, n)
+    if got is None:
+        return   # the shape is the value checks' business
+    for j, col in enumerate(got):
+        if not any(np.array_equal(col, o) for o in outputs):
+            where = f"column {j} of its result" if len(got) > 1 else "its result"
+            _fail(f"{what}: {where} is not the output of one of your {unit} units. The last layer "
+                  f"of the circuit must be {unit}s too; do not combine their outputs with NumPy.", read)
+
+
+def _ordinal(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")

@@ -7,7 +7,8 @@ import pytest
 
 from nnlib import activations
 from nnlib.activations import sigmoid as imported_earlier
-from nnlib.testing import check_calls, check_close, check_raises, check_shape, check_true, forbid_calls
+from nnlib.testing import (check_calls, check_circuit, check_close, check_raises, check_shape, check_true,
+                           forbid_calls, record_calls)
 
 
 def _message(func, *args, **kwargs) -> str:
@@ -246,3 +247,134 @@ def test_check_calls_follows_module_attributes():
     message = _message(check_calls, ns["closed_form"], training.fit, what="fit_conversion", name="nnlib.fit")
     assert message == ("fit_conversion should call nnlib.fit (directly or through your other functions), "
                        "but it never does.")
+
+
+# ---------------------------------------------------------------------------------------
+# record_calls and check_circuit
+# ---------------------------------------------------------------------------------------
+MP = """
+import functools
+import numpy as np
+
+def mp_unit(x, threshold, inhibitory=()):
+    x = np.asarray(x)
+    inhibited = x[:, list(inhibitory)].sum(axis=1) > 0
+    excite = np.delete(x, list(inhibitory), axis=1).sum(axis=1)
+    return ((excite >= threshold) & ~inhibited).astype(int)
+"""
+X2 = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+
+
+def _graded(source: str, name: str, x):
+    """Run the notebook function ``name`` on ``x`` with its unit recorded: (result, calls, ns)."""
+    ns: dict = {}
+    exec(MP + source, ns)  # noqa: S102
+    with record_calls(ns["mp_unit"]) as calls:
+        result = ns[name](x)
+    return result, calls, ns
+
+
+def test_record_calls_sees_every_reference_and_restores():
+    ns: dict = {}
+    exec(MP + "unit = mp_unit\nor_unit = functools.partial(mp_unit, threshold=1)\n", ns)  # noqa: S102
+    code, kwdefaults = ns["mp_unit"].__code__, ns["mp_unit"].__kwdefaults__
+    x = X2.copy()
+    with record_calls(ns["mp_unit"]) as calls:
+        a = ns["unit"](x, 2)
+        b = ns["or_unit"](x)
+        c = ns["mp_unit"](x, threshold=0, inhibitory=[0])
+        x[:] = 7   # the recorded input is a copy taken at the call
+    assert [len(call.args) for call in calls] == [2, 1, 1]
+    assert calls[1].kwargs == {"threshold": 1} and calls[2].kwargs == {"threshold": 0, "inhibitory": [0]}
+    assert all(np.array_equal(call.args[0], X2) for call in calls)
+    for call, want in zip(calls, ([0, 0, 0, 1], [0, 1, 1, 1], [1, 1, 0, 0])):
+        assert list(call.result) == want
+    assert list(a) == [0, 0, 0, 1] and list(b) == [0, 1, 1, 1] and list(c) == [1, 1, 0, 0]
+    assert ns["mp_unit"].__code__ is code and ns["mp_unit"].__kwdefaults__ is kwdefaults
+    assert list(ns["mp_unit"](X2, 1)) == [0, 1, 1, 1]
+
+
+def test_record_calls_on_a_library_function_with_keyword_only_arguments():
+    """nnlib.fit: its keyword-only defaults still apply inside the block, and come back after."""
+    import nnlib
+    from nnlib import training
+
+    X = np.linspace(0.0, 1.0, 8)[:, None]
+    y = 0.5 * X[:, 0]
+    defaults = dict(training.fit.__kwdefaults__)
+    model = nnlib.Sequential([nnlib.Dense(1, 1, bias=False, init="zeros")])
+    with record_calls(nnlib.fit) as fits:
+        history = nnlib.fit(model, "mse", X, y, eta=0.5, seed=0)   # epochs and batch_size by default
+    assert len(fits) == 1 and fits[0].args[0] is model and fits[0].result is history
+    assert len(history.train_loss) == defaults["epochs"]
+    assert training.fit.__kwdefaults__ == defaults
+
+
+def test_record_calls_restores_when_the_block_raises_and_rejects_non_functions():
+    ns: dict = {}
+    exec(MP, ns)  # noqa: S102
+    code = ns["mp_unit"].__code__
+    with pytest.raises(ZeroDivisionError):
+        with record_calls(ns["mp_unit"]):
+            1 / 0
+    assert ns["mp_unit"].__code__ is code
+    with pytest.raises(TypeError, match="plain Python function"):
+        with record_calls(np.maximum):
+            pass
+
+
+@pytest.mark.parametrize("source", [
+    # OR and AND into an output unit with the AND inhibitory
+    "def xor_mp(x):\n    h = np.column_stack([mp_unit(x, 1), mp_unit(x, 2)])\n"
+    "    return mp_unit(h, threshold=1, inhibitory=[1])\n",
+    # AND(OR, NAND), NAND from two units, a constant bias column, one unit per sample row taken together
+    "def nand(x):\n    return mp_unit(mp_unit(x, 2)[:, None], threshold=0, inhibitory=[0])\n"
+    "def xor_mp(x):\n    ones = np.ones((len(x), 1), int)\n"
+    "    h = np.column_stack([mp_unit(np.hstack([x, ones]), 2), nand(x)])\n    return mp_unit(h, 2)\n",
+    # one sample at a time: provenance cannot be followed, the calls are enough
+    "def xor_mp(x):\n    return np.array([mp_unit(np.column_stack([mp_unit(r[None], 1), mp_unit(r[None], 2)]), 1, [1])[0]"
+    " for r in x])\n",
+])
+def test_check_circuit_accepts_circuits_of_units(source):
+    result, calls, _ = _graded(source, "xor_mp", X2)
+    assert list(result) == [0, 1, 1, 0]
+    check_circuit(calls, X2, result, what="xor_mp", unit="mp_unit")
+
+
+@pytest.mark.parametrize("source, message", [
+    ("def xor_mp(x):\n    return (x[:, 0] ^ x[:, 1]).astype(int)\n",
+     "xor_mp never called mp_unit: build it from your mp_unit units. Read: Chapter 3."),
+    # a unit called for show, the result from NumPy
+    ("def xor_mp(x):\n    mp_unit(x, threshold=0)\n    return x[:, 0] ^ x[:, 1]\n",
+     "xor_mp: its result is not the output of one of your mp_unit units. The last layer of the circuit must be "
+     "mp_units too; do not combine their outputs with NumPy. Read: Chapter 3."),
+    # NAND as 1 - AND: one unit and NumPy (the wrong values are the value checks' business)
+    ("def xor_mp(x):\n    return 1 - mp_unit(x, 2)\n",
+     "xor_mp: its result is not the output of one of your mp_unit units. The last layer of the circuit must be "
+     "mp_units too; do not combine their outputs with NumPy. Read: Chapter 3."),
+    # XOR computed with NumPy and passed through a unit
+    ("def xor_mp(x):\n    return mp_unit((x[:, 0] ^ x[:, 1])[:, None], 1)\n",
+     "xor_mp: input column 0 of its 1st mp_unit call is neither a column of xor_mp's input, nor the output of "
+     "an earlier mp_unit, nor a constant. Compute every signal with your mp_unit units, not with NumPy. "
+     "Read: Chapter 3."),
+])
+def test_check_circuit_rejects_numpy_in_the_circuit(source, message):
+    result, calls, _ = _graded(source, "xor_mp", X2)
+    assert _message(check_circuit, calls, X2, result, what="xor_mp", unit="mp_unit", read="Chapter 3") == message
+
+
+def test_check_circuit_names_the_column_of_a_wider_result():
+    source = ("def adder(x):\n    s = mp_unit(x, 1)\n    return np.column_stack([s, x.sum(axis=1) // 2])\n")
+    x = np.array([[0, 0], [0, 1], [1, 1]])
+    result, calls, _ = _graded(source, "adder", x)
+    message = _message(check_circuit, calls, x, result, what="adder", unit="mp_unit")
+    assert message.startswith("adder: column 1 of its result is not the output of one of your mp_unit units.")
+
+
+def test_record_calls_records_the_outer_call_of_a_recursive_function():
+    ns: dict = {}
+    exec("def fact(n):\n    return 1 if n <= 1 else n * fact(n - 1)\n", ns)  # noqa: S102
+    with record_calls(ns["fact"]) as calls:
+        assert ns["fact"](5) == 120
+        assert ns["fact"](3) == 6
+    assert [(c.args, c.result) for c in calls] == [((5,), 120), ((3,), 6)]

@@ -36,8 +36,10 @@ cells = [
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In parts A and B **do not call
     `nnlib.neurons.McCullochPitts` or `nnlib.neurons.xor`**: build everything from your own
-    `mp_unit` (the tests check that `nand`, `xor_mp` and `full_adder` call it, directly or
-    through your other functions). Your functions must not modify the arrays they are given.
+    `mp_unit`. The tests check that `nand`, `xor_mp` and `full_adder` are circuits of your
+    units: every signal and every column of the result comes out of an `mp_unit` call (a
+    column of ones or zeros as an extra input is fine), none is computed with NumPy. Your
+    functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run
     the notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
@@ -64,7 +66,8 @@ cells = [
 
     import nnlib
     from nnlib.neurons import McCullochPitts
-    from nnlib.testing import check_calls, check_close, check_raises, check_shape, check_true, forbid_calls
+    from nnlib.testing import (check_circuit, check_close, check_raises, check_shape, check_true, forbid_calls,
+                               record_calls)
 
 
     def all_inputs(n):
@@ -194,10 +197,10 @@ cells = [
     test("test_nand_values", 1, f"""
     \"\"\"nand: the truth table, from your own units.\"\"\"
     READ = "{GATES}"
-    with forbid_calls(McCullochPitts.__call__, exercise="nand"):
+    with forbid_calls(McCullochPitts.__call__, exercise="nand"), record_calls(mp_unit) as units:
         got = nand(X2)
     check_close(got, [1, 1, 1, 0], what="nand on (0,0), (0,1), (1,0), (1,1)", read=READ)
-    check_calls(nand, mp_unit, what="nand", read=READ)
+    check_circuit(units, X2, got, what="nand", unit="mp_unit", read=READ)
     """),
     # ------------------------------------------------------------------ XOR
     markdown("xor_md", r"""
@@ -218,7 +221,10 @@ cells = [
     test("test_xor_values", 1, f"""
     \"\"\"xor_mp: the truth table.\"\"\"
     READ = "{XOR}"
-    check_close(xor_mp(X2), [0, 1, 1, 0], what="xor_mp on (0,0), (0,1), (1,0), (1,1)", read=READ)
+    with record_calls(mp_unit) as units:
+        got = xor_mp(X2)
+    check_close(got, [0, 1, 1, 0], what="xor_mp on (0,0), (0,1), (1,0), (1,1)", read=READ)
+    check_circuit(units, X2, got, what="xor_mp", unit="mp_unit", read=READ)
     """),
     test("test_xor_hidden", 2, f"""
     \"\"\"Hidden tests: xor_mp on a long shuffled batch, built from your own units.\"\"\"
@@ -227,11 +233,11 @@ cells = [
     rng = np.random.default_rng(3002)
     X = X2[rng.integers(0, 4, size=37)]
     expected = nnlib.neurons.xor(X)
-    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="xor_mp"):
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="xor_mp"), record_calls(mp_unit) as units:
         got = xor_mp(X)
     check_shape(got, (37,), what="xor_mp on 37 patterns", read=READ)
     check_close(got, expected, what="xor_mp on a shuffled batch of 37 patterns", read=READ)
-    check_calls(xor_mp, mp_unit, what="xor_mp (a network of units)", read=READ)
+    check_circuit(units, X, got, what="xor_mp", unit="mp_unit", read=READ)
     ### END HIDDEN TESTS
     """),
     # ----------------------------------------------------------- full adder
@@ -263,11 +269,13 @@ cells = [
     \"\"\"full_adder: all eight inputs, and a + b + c_in = 2 c_out + s.\"\"\"
     READ = "{GATES}"
     X3 = all_inputs(3)
-    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder"):
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder"), \\
+            record_calls(mp_unit) as units:
         got = full_adder(X3)
     check_shape(got, (8, 2), what="full_adder on the 8 three-bit inputs", read=READ)
     check_close(got[:, 0], X3.sum(axis=1) % 2, what="the sum bit s of full_adder for inputs 000, 001, ..., 111", read=READ)
     check_close(got[:, 1], X3.sum(axis=1) // 2, what="the carry c_out of full_adder for inputs 000, 001, ..., 111", read=READ)
+    check_circuit(units, X3, got, what="full_adder", unit="mp_unit", read=READ)
     """),
     test("test_full_adder_hidden", 1, f"""
     \"\"\"Hidden tests: full_adder adds two random 6-bit numbers bit by bit (a ripple-carry adder), built from your mp_unit.\"\"\"
@@ -282,7 +290,11 @@ cells = [
             total += int(s) << k
         total += int(carry) << 6
         check_true(total == p + q, f"adding {{p}} + {{q}} with a chain of six full_adders gave {{total}}", read=READ)
-    check_calls(full_adder, mp_unit, what="full_adder (a circuit of units)", read=READ)
+    X = all_inputs(3)[rng.permutation(np.arange(24) % 8)]
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder"), \\
+            record_calls(mp_unit) as units:
+        got = full_adder(X)
+    check_circuit(units, X, got, what="full_adder on 24 shuffled inputs", unit="mp_unit", read=READ)
     ### END HIDDEN TESTS
     """),
     # ------------------------------------------------------ pattern detector

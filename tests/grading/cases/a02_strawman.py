@@ -38,6 +38,12 @@ MUTANTS = [
                    "    return model.layers[0].A.item()",
                    "return float(np.mean(km * np.asarray(miles)) / np.mean(km ** 2))")],
          fails={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}),
+    dict(name="fit_for_show",
+         why="nnlib.fit called with a learning rate too small to move the weight, and the closed form returned",
+         replace=[("eta = 1.0 / np.mean(km ** 2)  # half the stability limit 2 / <km^2>", "eta = 1e-12"),
+                  ("return model.layers[0].A.item()",
+                   "return float(np.mean(km * np.asarray(miles)) / np.mean(km ** 2))")],
+         fails={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}),
 ]
 
 HONEST = [
@@ -53,6 +59,14 @@ HONEST = [
                    "return float(c * np.mean(km ** 2) - np.mean(km * np.asarray(miles, dtype=float)))"),
                   ("history = [float(c0)]\n    for _ in range(n_steps):\n        history.append(history[-1] - eta * strawman_gradient(history[-1], km, miles))\n    return np.array(history)",
                    "history = np.empty(n_steps + 1)\n    history[0] = c0\n    for t in range(n_steps):\n        history[t + 1] = history[t] - eta * strawman_gradient(history[t], km, miles)\n    return history")]),
+    dict(name="fit_by_keywords",
+         why="nnlib.fit called with keyword arguments on a bare Dense layer, the weight read from parameters()",
+         replace=[("model = nnlib.Sequential([nnlib.Dense(1, 1, bias=False, init=\"zeros\")])",
+                   "model = nnlib.Dense(1, 1, bias=False, init=\"zeros\")"),
+                  ("nnlib.fit(model, \"mse\", km[:, None], miles, epochs=20, batch_size=km.size, eta=eta, seed=seed)\n"
+                   "    return model.layers[0].A.item()",
+                   "nnlib.fit(model=model, loss=\"mse\", X=km[:, None], y=miles, epochs=20, batch_size=km.size,\n"
+                   "              eta=eta, seed=seed)\n    return float(model.parameters()[0][0, 0])")]),
     dict(name="minibatch_sgd",
          why="nnlib.fit with shuffled minibatches of 8, a smaller learning rate and more epochs",
          replace=[("nnlib.fit(model, \"mse\", km[:, None], miles, epochs=20, batch_size=km.size, eta=eta, seed=seed)",

@@ -35,12 +35,23 @@ MUTANTS = [
          replace=[("return mp_unit(mp_unit(x, **AND_UNIT)[:, None], **NOT_UNIT)",
                    "return 1 - (x[:, 0] & x[:, 1])")],
          fails={"test_nand_values"}),
+    dict(name="nand_one_unit_and_numpy",
+         why="NAND as 1 - AND: one unit, and its output inverted with NumPy instead of a NOT unit",
+         replace=[("return mp_unit(mp_unit(x, **AND_UNIT)[:, None], **NOT_UNIT)",
+                   "return 1 - mp_unit(x, **AND_UNIT)")],
+         fails={"test_nand_values"}),
     dict(name="xor_by_bit_operator",
          why="XOR computed with the bit operator ^ instead of a network of units",
          replace=[("hidden = np.column_stack([mp_unit(x, **OR_UNIT), mp_unit(x, **AND_UNIT)])\n"
                    "    return mp_unit(hidden, threshold=1, inhibitory=[1])",
                    "return (x[:, 0] ^ x[:, 1]).astype(int)")],
-         fails={"test_xor_hidden"}),
+         fails={"test_xor_values", "test_xor_hidden"}),
+    dict(name="xor_unit_for_show",
+         why="a unit called for show, the XOR itself computed with ^",
+         replace=[("hidden = np.column_stack([mp_unit(x, **OR_UNIT), mp_unit(x, **AND_UNIT)])\n"
+                   "    return mp_unit(hidden, threshold=1, inhibitory=[1])",
+                   "mp_unit(x, threshold=0)\n    return (x[:, 0] ^ x[:, 1]).astype(int)")],
+         fails={"test_xor_values", "test_xor_hidden"}),
     dict(name="adder_by_arithmetic",
          why="the full adder computed from the sum of the bits instead of a circuit of units",
          replace=[("at_least_one = mp_unit(x, threshold=1)\n    at_least_two = mp_unit(x, threshold=2)\n"
@@ -49,7 +60,14 @@ MUTANTS = [
                    "    s = mp_unit(np.column_stack([exactly_one, all_three]), threshold=1)\n"
                    "    return np.column_stack([s, at_least_two])",
                    "total = x.sum(axis=1)\n    return np.column_stack([total % 2, total // 2])")],
-         fails={"test_full_adder_hidden"}),
+         fails={"test_full_adder_values", "test_full_adder_hidden"}),
+    dict(name="adder_sum_by_parity",
+         why="the carry from a unit, but the sum bit, the hard part, as the parity of the bits",
+         replace=[("exactly_one = mp_unit(np.column_stack([at_least_one, at_least_two]), threshold=1, inhibitory=[1])\n"
+                   "    s = mp_unit(np.column_stack([exactly_one, all_three]), threshold=1)\n"
+                   "    return np.column_stack([s, at_least_two])",
+                   "return np.column_stack([x.sum(axis=1) % 2, at_least_two])")],
+         fails={"test_full_adder_values", "test_full_adder_hidden"}),
     dict(name="detector_threshold_n",
          why="the detector's threshold set to the number of inputs instead of the number of ones in the pattern",
          replace=[("threshold=int(pattern.sum())", "threshold=int(pattern.size)")],
