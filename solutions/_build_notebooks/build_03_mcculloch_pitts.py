@@ -116,6 +116,9 @@ cells = [
     check_close(mp_unit(X3, 2), [0, 0, 0, 1, 0, 1, 1, 1],
                 what="mp_unit(x, threshold=2) on the 8 three-input patterns (majority)", read=READ)
     check_shape(mp_unit(X3, 2), (8,), what="mp_unit on 8 patterns", read=READ)
+    dtype = np.asarray(mp_unit(X3, 2)).dtype
+    check_true(np.issubdtype(dtype, np.integer),
+               f"mp_unit should return an integer array of 0s and 1s, got dtype {{dtype}} (use .astype(int))", read=READ)
     check_close(mp_unit(X2, 0), [1, 1, 1, 1], what="mp_unit(x, threshold=0) without inhibitory inputs", read=READ)
     # input 0 inhibitory: any pattern with x_0 = 1 is silenced, whatever the others do
     check_close(mp_unit(X3, 1, inhibitory=[0]), [0, 1, 1, 1, 0, 0, 0, 0],

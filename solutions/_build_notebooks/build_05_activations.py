@@ -342,15 +342,21 @@ cells = [
     ### END HIDDEN TESTS
     """),
     test("test_softmax_stable", 1, f"""
-    \"\"\"softmax is stable: scores of 1000 give the right probabilities, without overflow.\"\"\"
+    \"\"\"softmax is stable: scores of +-1000 give the right probabilities, without overflow, row by row.\"\"\"
     READ = "{SOFTMAX}"
+    # the last row's largest score is -1000: shifting by the maximum of the whole batch, or of
+    # a column, instead of each row's own maximum, underflows it to 0 / 0
     z = np.array([[1000.0, 1000.0, 0.0],
                   [-1000.0, 0.0, 1000.0],
-                  [1000.0, 999.0, 998.0]])
-    got = call_without_overflow(softmax, z, what="softmax(z) with scores of 1000", read=READ)
+                  [1000.0, 999.0, 998.0],
+                  [-1000.0, -1001.0, -1002.0]])
+    got = call_without_overflow(softmax, z, what="softmax(z) with scores of +-1000 (each row shifted by its own maximum?)",
+                                read=READ)
     expected = [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0],
+                [0.6652409557748219, 0.24472847105479764, 0.09003057317038046],
                 [0.6652409557748219, 0.24472847105479764, 0.09003057317038046]]
-    check_close(got, expected, what="softmax(z) with scores of 1000", read=READ)
+    check_close(got, expected, what="softmax(z) with scores of +-1000 (each row shifted by its own maximum?)",
+                read=READ)
     """),
     # ---------------------------------------------------------------- softplus
     markdown("softplus_md", r"""

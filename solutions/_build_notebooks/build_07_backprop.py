@@ -122,7 +122,7 @@ cells = [
         X, A, b = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
         expected, _ = layers.dense_forward(X, A, b, "tanh")
         before = [X.copy(), A.copy(), b.copy()]
-        with forbid_calls(layers.dense_forward, activations.tanh, exercise="dense_forward"):
+        with forbid_calls(layers.dense_forward, nnlib.Dense.forward, activations.tanh, exercise="dense_forward"):
             H, cache = dense_forward(X, A, b)
         check_close(H, expected, what=f"dense_forward for N={{n}}, n_in={{n_in}}, n_out={{n_out}}", read=READ)
         check_true(all(np.array_equal(u, v) for u, v in zip((X, A, b), before)),
@@ -209,8 +209,8 @@ cells = [
         _, ref_cache = layers.dense_forward(X, A, b, "tanh")
         expected = layers.dense_backward(G, ref_cache)
         G_before = G.copy()
-        with forbid_calls(layers.dense_forward, layers.dense_backward, activations.tanh,
-                          activations.tanh_derivative, exercise="dense_backward"):
+        with forbid_calls(layers.dense_forward, layers.dense_backward, nnlib.Dense.forward, nnlib.Dense.backward,
+                          activations.tanh, activations.tanh_derivative, exercise="dense_backward"):
             H, cache = dense_forward(X, A, b)
             got = dense_backward(G, cache)
         for name, g, e in zip(("dX", "dA", "db"), got, expected):
@@ -300,8 +300,10 @@ cells = [
         expected_loss = net.loss_and_backward(X, y, "mse")
         expected = [g.copy() for g in net.gradients()]
         before = [p.copy() for p in params]
-        with forbid_calls(layers.dense_forward, layers.dense_backward, Sequential.forward, Sequential.backward,
-                          Sequential.loss_and_backward, losses.mse, losses.mse_gradient, losses._mse_both,
+        with forbid_calls(layers.dense_forward, layers.dense_backward, nnlib.Dense.forward, nnlib.Dense.backward,
+                          Sequential.forward, Sequential.backward, Sequential.loss_and_backward,
+                          activations.tanh, activations.tanh_derivative,
+                          losses.mse, losses.mse_gradient, losses._mse_both,
                           exercise="two_layer_loss_and_gradients"):
             loss, grads = two_layer_loss_and_gradients(X, y, params)
         check_close(loss, expected_loss, what=f"the loss of a random {{n_in}}-{{n_hidden}}-{{n_out}} network", read=READ)

@@ -268,6 +268,10 @@ cells = [
     check_true(best_epoch == int(np.argmin(val_losses)) + 1,
                f"best_epoch is {{best_epoch}} but the lowest validation loss is at epoch {{int(np.argmin(val_losses)) + 1}} "
                "(epochs count from 1).", read=READ)
+    # all 25 epochs ran, none stopped early: the best weights must still be put back at the end
+    check_close(training.evaluate(model, "mse", X_val, y_val), min(val_losses), rtol=1e-9,
+                what=f"the validation loss of the model after train (it should end with the weights of epoch "
+                     f"{{best_epoch}}, put back at the end also when no early stop happened)", read="{EARLY}")
     """),
     test("test_train_matches_fit", 2, f"""
     \"\"\"train reproduces nnlib.fit on the same seed: losses, best epoch, stopping epoch and final weights.\"\"\"

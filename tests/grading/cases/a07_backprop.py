@@ -29,6 +29,19 @@ MUTANTS = [
          why="the output deltas y_hat - y without the 1/N of the mean squared error",
          replace=[("delta2 = (y_hat - y) / n", "delta2 = y_hat - y")],
          fails={"test_two_layer_gradcheck", "test_two_layer_hidden"}),
+    dict(name="two_layer_from_nnlib_layers",
+         why="the network built from nnlib.Dense layers, which the task forbids, instead of the student's own layer",
+         replace=[("A1, b1, A2, b2 = params\n    H1, cache1 = dense_forward(X, A1, b1)       # hidden layer (tanh)\n"
+                   "    y_hat = H1 @ A2.T + b2                      # output layer (identity)\n",
+                   "A1, b1, A2, b2 = params\n    hidden, out = nnlib.Dense(A1.shape[1], A1.shape[0], \"tanh\"), "
+                   "nnlib.Dense(A2.shape[1], A2.shape[0])\n"
+                   "    hidden.A[...], hidden.b[...], out.A[...], out.b[...] = A1, b1, A2, b2\n"
+                   "    H1 = hidden.forward(X)\n    y_hat = out.forward(H1)\n"),
+                  ("dA2 = delta2.T @ H1\n    db2 = delta2.sum(axis=0)\n    dH1 = delta2 @ A2                           # back to the hidden layer\n"
+                   "    _, dA1, db1 = dense_backward(dH1, cache1)\n",
+                   "dH1 = out.backward(delta2)\n    dA2, db2 = out.dA, out.db\n    hidden.backward(dH1)\n"
+                   "    dA1, db1 = hidden.dA, hidden.db\n")],
+         fails={"test_two_layer_hidden"}),
     dict(name="sgd_in_place",
          why="the update p -= eta * g, which overwrites the arrays it was given",
          replace=[("return [p - eta * g for p, g in zip(params, grads)]",
