@@ -73,7 +73,7 @@ cells = [
     from nnlib import losses
     from nnlib.activations import sigmoid, softmax
     from nnlib.gradcheck import check_gradient
-    from nnlib.testing import check_close, check_shape, check_true, forbid_calls
+    from nnlib.testing import check_close, check_shape, check_true, forbid_calls, record_calls
 
 
     def call_checked(func, *args, what, hint, read):
@@ -514,7 +514,9 @@ cells = [
     * the predicted class `model.predict(X_val)[:, 0] > 0` is right for at least 95 % of new
       points from the same distribution;
     * the learned normal vector $\mathbb A$ (`model.layers[0].A[0]`) points along the true
-      $\mathbf w$: cosine of the angle above 0.95.
+      $\mathbf w$: cosine of the angle above 0.95;
+    * the model returned is the one passed to `nnlib.fit` (weights written by hand, from the
+      class means say, are not the exercise).
 
     Keep the training under a second (a few hundred samples, about 100 epochs are plenty).
     """),
@@ -533,10 +535,16 @@ cells = [
         X, y, (w, c) = nnlib.data.linearly_separable(n, seed=seed, return_boundary=True)
         n_train = 2 * n // 3
         try:
-            model = train_logistic_regression(X[:n_train], y[:n_train], seed=seed)
+            with record_calls(nnlib.fit) as fits:
+                model = train_logistic_regression(X[:n_train], y[:n_train], seed=seed)
         except (ValueError, TypeError, FloatingPointError) as exc:
             raise AssertionError(f"train_logistic_regression raised {type(exc).__name__}: {exc}. Read: "
                                  "Chapter 6, 'Why cross-entropy pairs with sigmoid and softmax' (book/06-losses.md).") from None
+        if not any((call.args[:1] or [call.kwargs.get("model")])[0] is model for call in fits):
+            raise AssertionError("train_logistic_regression should return the model that it trained with nnlib.fit, "
+                                 + ("but it never called nnlib.fit" if not fits else
+                                    "but it returned a model that it did not pass to nnlib.fit")
+                                 + ". Read: Chapter 6, 'Why cross-entropy pairs with sigmoid and softmax' (book/06-losses.md).")
         accuracy = nnlib.metrics.accuracy((model.predict(X[n_train:])[:, 0] > 0).astype(int), y[n_train:])
         a = model.layers[0].A[0]
         cosine = float(a @ w / np.linalg.norm(a))

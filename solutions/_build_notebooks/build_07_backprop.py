@@ -76,7 +76,7 @@ cells = [
     from nnlib import activations, layers, losses, optim
     from nnlib.gradcheck import check_layer, numerical_gradient, relative_error
     from nnlib.network import Sequential
-    from nnlib.testing import check_close, check_shape, check_true, forbid_calls
+    from nnlib.testing import check_close, check_shape, check_true, forbid_calls, record_calls
     """),
     # ------------------------------------------------------------ dense layer
     markdown("dense_forward_md", r"""
@@ -476,7 +476,8 @@ cells = [
     predicted class `model.predict(X_val)[:, 0] > 0` is right for **at least 95 %** of new points
     from the same distribution, for training sets drawn with **any** seed: the hidden tests
     retrain your function on other data sets. Keep one training under a second (300 points and
-    a hundred epochs are enough); if the loss explodes, lower `eta`.
+    a hundred epochs are enough); if the loss explodes, lower `eta`. The tests also check that
+    the model you return is the one you passed to `nnlib.fit`.
     """),
     answer("train_two_moons", """
     def train_two_moons(X, y, seed=0):
@@ -493,10 +494,16 @@ cells = [
         X, y = nnlib.data.two_moons(300, seed=seed)
         X_val, y_val = nnlib.data.two_moons(1000, seed=seed + 10_000)
         try:
-            model = train_two_moons(X, y, seed=seed)
+            with record_calls(nnlib.fit) as fits:
+                model = train_two_moons(X, y, seed=seed)
         except (ValueError, TypeError, FloatingPointError) as exc:
             raise AssertionError(f"train_two_moons raised {type(exc).__name__}: {exc}. Read: "
                                  "Chapter 7, 'The learning rate' (book/07-backprop.md).") from None
+        if not any((call.args[:1] or [call.kwargs.get("model")])[0] is model for call in fits):
+            raise AssertionError("train_two_moons should return the model that it trained with nnlib.fit, "
+                                 + ("but it never called nnlib.fit" if not fits else
+                                    "but it returned a model that it did not pass to nnlib.fit")
+                                 + ". Read: Chapter 7, 'Back-propagation in nnlib' (book/07-backprop.md).")
         return nnlib.metrics.accuracy((model.predict(X_val)[:, 0] > 0).astype(int), y_val)
     """),
     test("test_two_moons_accuracy", 1, f"""

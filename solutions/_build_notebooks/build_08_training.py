@@ -40,17 +40,17 @@ cells = [
 
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In part A **do not call `nnlib.fit` or
-    `nnlib.training.minibatches`**; the network's own methods (`loss_and_backward`,
-    `parameters`, `gradients`, `get_weights`, `set_weights`, `predict`) and
-    `nnlib.training.evaluate` are yours to use.
+    `nnlib.training.minibatches`** (every test of part A blocks them while your code runs); the
+    network's own methods (`loss_and_backward`, `parameters`, `gradients`, `get_weights`,
+    `set_weights`, `predict`) and `nnlib.training.evaluate` are yours to use.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
     notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
     (or a line of measured values), a failing one says
     what is wrong and which book section to read. A visible test trains the same network with
     `nnlib.fit` and with your loop and compares the two. Hidden tests, run at grading time,
-    do the same on other data and seeds (while blocking `nnlib.fit`) and train part C on other
-    data sets. Before you submit, run
+    do the same on other data and seeds and train part C on other data sets. Before you
+    submit, run
 
         nbgrader validate training.ipynb
 
@@ -69,7 +69,7 @@ cells = [
     import nnlib
     from nnlib import training
     from nnlib.gradcheck import numerical_gradient, relative_error
-    from nnlib.testing import check_close, check_shape, check_true, forbid_calls
+    from nnlib.testing import check_close, check_shape, check_true, forbid_calls, record_calls
     """),
     # -------------------------------------------------------------- minibatches
     markdown("minibatch_md", r"""
@@ -98,7 +98,8 @@ cells = [
     \"\"\"minibatch_indices: batch sizes 4, 4, 2 for n = 10; every index once; a new order on the next call.\"\"\"
     READ = "{EPOCHS}"
     rng = np.random.default_rng(0)
-    batches = minibatch_indices(10, 4, rng)
+    with forbid_calls(training.minibatches, exercise="minibatch_indices"):
+        batches = minibatch_indices(10, 4, rng)
     check_true(isinstance(batches, list), f"minibatch_indices should return a list of arrays, got {{type(batches).__name__}}.",
                read=READ)
     sizes = [len(b) for b in batches]
@@ -106,7 +107,8 @@ cells = [
                read=READ)
     check_true(sorted(np.concatenate(batches).tolist()) == list(range(10)),
                "the batches together should contain every index 0..9 exactly once.", read=READ)
-    again = np.concatenate(minibatch_indices(10, 4, rng))
+    with forbid_calls(training.minibatches, exercise="minibatch_indices"):
+        again = np.concatenate(minibatch_indices(10, 4, rng))
     check_true(not np.array_equal(again, np.concatenate(batches)),
                "a second call with the same generator should give a new order (draw it with rng.permutation(n)).",
                read=READ)
@@ -200,15 +202,14 @@ cells = [
         return X, y, X_val, y_val
 
 
-    def compare_with_fit(seed, n=30, epochs=60, batch_size=7, eta=0.1, patience=5, forbid=False):
+    def compare_with_fit(seed, n=30, epochs=60, batch_size=7, eta=0.1, patience=5):
         \"\"\"Train one network with nnlib.fit and an identical one with your train; compare everything.\"\"\"
         READ = "Chapter 8, 'Early stopping' (book/08-training.md)"
         X, y, X_val, y_val = regression_data(seed, n)
         reference, mine = (nnlib.mlp([1, 32, 32, 1], "tanh", seed=seed) for _ in range(2))
         history = nnlib.fit(reference, "mse", X, y, epochs=epochs, batch_size=batch_size, eta=eta,
                             validation_data=(X_val, y_val), patience=patience, seed=seed)
-        blocked = (nnlib.fit, training.minibatches) if forbid else ()
-        with forbid_calls(*blocked, exercise="train"):
+        with forbid_calls(nnlib.fit, training.minibatches, exercise="train"):
             result = train(mine, "mse", X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, eta=eta,
                            patience=patience, seed=seed)
         setting = f"(seed {seed}, n = {n}, batch_size = {batch_size}, patience = {patience})"
@@ -255,7 +256,8 @@ cells = [
     READ = "{SETS}"
     X, y, X_val, y_val = regression_data(seed=4, n=40)
     model = nnlib.mlp([1, 16, 1], "tanh", seed=4)
-    result = train(model, "mse", X, y, X_val, y_val, epochs=25, batch_size=8, eta=0.05, patience=1000, seed=4)
+    with forbid_calls(nnlib.fit, training.minibatches, exercise="train"):
+        result = train(model, "mse", X, y, X_val, y_val, epochs=25, batch_size=8, eta=0.05, patience=1000, seed=4)
     check_true(isinstance(result, tuple) and len(result) == 3,
                f"train should return (train_losses, val_losses, best_epoch), got {{type(result).__name__}}.", read=READ)
     train_losses, val_losses, best_epoch = result
@@ -282,7 +284,7 @@ cells = [
     \"\"\"Hidden tests: train reproduces nnlib.fit for other data, seeds and batch sizes, without calling nnlib.fit.\"\"\"
     ### BEGIN HIDDEN TESTS
     for seed, n, batch_size, patience in [(1, 30, 4, 4), (3, 25, 10, 3), (5, 40, 6, 6)]:
-        compare_with_fit(seed, n=n, batch_size=batch_size, patience=patience, forbid=True)
+        compare_with_fit(seed, n=n, batch_size=batch_size, patience=patience)
     ### END HIDDEN TESTS
     """),
     test("test_train_early_stopping", 2, f"""
@@ -291,8 +293,9 @@ cells = [
     for seed, patience in [(2, 3), (5, 5)]:
         X, y, X_val, y_val = regression_data(seed)
         model = nnlib.mlp([1, 32, 32, 1], "tanh", seed=seed)
-        result = train(model, "mse", X, y, X_val, y_val, epochs=200, batch_size=5, eta=0.1, patience=patience,
-                       seed=seed)
+        with forbid_calls(nnlib.fit, training.minibatches, exercise="train"):
+            result = train(model, "mse", X, y, X_val, y_val, epochs=200, batch_size=5, eta=0.1, patience=patience,
+                           seed=seed)
         check_true(isinstance(result, tuple) and len(result) == 3,
                    f"train should return (train_losses, val_losses, best_epoch), got {{type(result).__name__}}.",
                    read=READ)
@@ -318,7 +321,9 @@ cells = [
     X_val = np.column_stack([np.full(10, -1.0), rng.normal(size=10)])
     y_val = rng.normal(size=(10, 1))
     recorder = BatchRecorder(nnlib.mlp([2, 4, 1], "tanh", seed=6), n)
-    train(recorder, "mse", X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, eta=0.01, patience=1000, seed=6)
+    with forbid_calls(nnlib.fit, training.minibatches, exercise="train"):
+        train(recorder, "mse", X, y, X_val, y_val, epochs=epochs, batch_size=batch_size, eta=0.01, patience=1000,
+              seed=6)
     sizes = [len(b) for b in recorder.batches]
     check_true(sizes == [5, 5, 5, 5, 2] * epochs, f"with n = 22 and batch_size = 5 every epoch should train on "
                f"batches of sizes [5, 5, 5, 5, 2] (and never on validation data); the batch sizes were {{sizes}}.",
@@ -427,7 +432,8 @@ cells = [
 
     The test trains on 2000 events and computes the ROC curve and its area (`nnlib.metrics.roc_curve`,
     `nnlib.metrics.auc`) on 4000 new events: the area must be at least **0.93**, for data sets
-    drawn with any seed. (A linear classifier reaches about 0.85, and the score
+    drawn with any seed, and `nnlib.fit` must have trained on the training events. (A linear
+    classifier reaches about 0.85, and the score
     $-|m_{jj} - 125\ \text{GeV}|$, a cut on the mass window alone, about 0.92.) Keep one
     training under a second.
     """),
@@ -453,11 +459,17 @@ cells = [
         X, y = nnlib.data.signal_background(2000, seed=seed)
         X_val, y_val = nnlib.data.signal_background(4000, seed=seed + 10_000)
         try:
-            score = train_signal_background(X, y, seed=seed)
+            with record_calls(nnlib.fit) as fits:
+                score = train_signal_background(X, y, seed=seed)
             scores = np.asarray(score(X_val), dtype=float).ravel()
         except (ValueError, TypeError, FloatingPointError) as exc:
             raise AssertionError(f"train_signal_background or its score function raised {type(exc).__name__}: {exc}. "
                                  f"Read: {READ}.") from None
+        # nnlib.fit(model, loss, X, y, ...): a call that trained a network on the 2000 training events
+        on_events = [call for call in fits if np.shape((call.args[2:3] or [call.kwargs.get("X")])[0])[:1] == (len(y),)]
+        check_true(on_events, "train_signal_background should train an nnlib network on the training events with "
+                   "nnlib.fit, " + ("but it never called nnlib.fit" if not fits else
+                                    f"but no call of nnlib.fit had the {len(y)} training events as X"), read=READ)
         check_shape(scores, (len(y_val),), what="score(X_val), one number per event", read=READ)
         check_true(np.all(np.isfinite(scores)), "score(X_val) contains NaN or infinite values (did the training "
                    "diverge? standardise the features, or lower eta).", read=READ)

@@ -64,6 +64,13 @@ MUTANTS = [
          why="one epoch with a tiny learning rate: the model has hardly moved from its random start",
          replace=[("epochs=100, batch_size=16, eta=0.5", "epochs=1, batch_size=16, eta=0.001")],
          fails={"test_logistic_regression_accuracy", "test_logistic_regression_boundary"}),
+    dict(name="logreg_weights_by_hand",
+         why="the boundary written into the model from the class means, without training it with nnlib.fit",
+         replace=[("nnlib.fit(model, \"binary_cross_entropy_with_logits\", X, y, epochs=100, batch_size=16, eta=0.5, seed=seed)",
+                   "m1, m0 = X[y == 1].mean(axis=0), X[y == 0].mean(axis=0)\n"
+                   "    model.layers[0].A[0] = 10.0 * (m1 - m0)\n"
+                   "    model.layers[0].b[0] = -10.0 * (m1 - m0) @ (m1 + m0) / 2")],
+         fails={"test_logistic_regression_accuracy", "test_logistic_regression_boundary"}),
 ]
 
 HONEST = [

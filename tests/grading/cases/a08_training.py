@@ -31,6 +31,14 @@ MUTANTS = [
          replace=[("if waited >= patience:\n            break\n    model.set_weights(best_weights)\n    return",
                    "if waited >= patience:\n            model.set_weights(best_weights)\n            break\n    return")],
          fails={"test_train_runs"}),
+    dict(name="train_wraps_fit",
+         why="the training loop handed to nnlib.fit, which part A forbids",
+         replace=[("rng = np.random.default_rng(seed)\n    n = X.shape[0]\n",
+                   "history = nnlib.fit(model, loss, X, y, epochs=epochs, batch_size=batch_size, eta=eta,\n"
+                   "                        validation_data=(X_val, y_val), patience=patience, seed=seed)\n"
+                   "    return history.train_loss, history.val_loss, history.best_epoch\n"
+                   "    rng = np.random.default_rng(seed)\n    n = X.shape[0]\n")],
+         fails=_MATCH_FIT | {"test_train_runs", "test_train_early_stopping", "test_train_reshuffles"}),
     dict(name="validation_on_training_data",
          why="the 'validation' loss measured on the training data, which keeps falling",
          replace=[("training.evaluate(model, loss, X_val, y_val)", "training.evaluate(model, loss, X, y)")],
