@@ -15,14 +15,13 @@ AssertionError: sigmoid_derivative(0) should be 0.25, got 0.5. Read: Chapter 5, 
 from __future__ import annotations
 
 import contextlib
-import functools
 import types
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["check_calls", "check_circuit", "check_close", "check_shape", "check_raises", "check_true",
-           "forbid_calls", "record_calls"]
+__all__ = ["check_circuit", "check_close", "check_shape", "check_raises", "check_true", "forbid_calls",
+           "record_calls"]
 
 
 def _fmt(v) -> str:
@@ -161,99 +160,6 @@ def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
     finally:
         for f, code in saved:
             f.__code__ = code
-
-
-def _codes(code: types.CodeType):
-    """``code`` and the code of every function, lambda and comprehension defined inside it."""
-    yield code
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            yield from _codes(const)
-
-
-def _reaches(func, target, seen: set) -> bool:
-    """Whether ``func`` refers to ``target``: by a global name, a closure variable or a default
-    argument, directly or through the functions of its own namespace that it refers to."""
-    if func is target:
-        return True
-    if isinstance(func, functools.partial):
-        return _reaches(func.func, target, seen)
-    if isinstance(func, types.MethodType):
-        func = func.__func__
-    if not isinstance(func, types.FunctionType) or id(func) in seen:
-        return False
-    seen.add(id(func))
-    names = {name for code in _codes(func.__code__) for name in code.co_names}
-    referred = [func.__globals__.get(name) for name in names]
-    referred += [cell.cell_contents for cell in func.__closure__ or () if _filled(cell)]
-    referred += list(func.__defaults__ or ()) + list((func.__kwdefaults__ or {}).values())
-    # attributes of modules: nnlib.fit, nnlib.training.fit (the names of both are in co_names)
-    modules = [obj for obj in referred if isinstance(obj, types.ModuleType)]
-    for _ in range(3):
-        found = [getattr(m, name, None) for m in modules for name in names]
-        referred += found
-        modules = [obj for obj in found if isinstance(obj, types.ModuleType) and obj not in modules]
-    for obj in referred:
-        if obj is target or isinstance(obj, functools.partial) and obj.func is target:
-            return True
-        # follow the functions written next to func (a notebook's), not those of libraries
-        if (isinstance(obj, (types.FunctionType, functools.partial))
-                and getattr(obj, "__globals__", getattr(getattr(obj, "func", None), "__globals__", None))
-                is func.__globals__ and _reaches(obj, target, seen)):
-            return True
-    return False
-
-
-def _filled(cell) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:   # a closure variable not bound yet
-        return False
-    return True
-
-
-def check_calls(func: Callable, target: Callable, *, what: str, name: str | None = None,
-                read: str | None = None) -> None:
-    """Fail unless ``func`` calls ``target``, itself or through the other functions of its
-    namespace that it uses (a notebook's helper functions).
-
-    A static check of the code, which follows aliases (``unit = mp_unit``), helper functions,
-    lambdas, closures, default arguments, ``functools.partial`` and module attributes
-    (``nnlib.fit``): use it to check that an exercise is wired from the student's own building
-    block (an XOR network from their McCulloch-Pitts unit) or trained with the library (with
-    ``nnlib.fit``), and not computed some other way (``x[:, 0] ^ x[:, 1]``, a closed form). It
-    does not run ``func``, so it cannot tell whether the result comes out of ``target``:
-    combine it with value checks.
-
-    Parameters
-    ----------
-    func : callable
-        The student's function.
-    target : callable
-        What it must call.
-    what : str
-        How to name ``func`` in the message.
-    name : str, optional
-        How to name ``target`` in the message, e.g. ``"nnlib.fit"``; default its ``__name__``.
-    read : str, optional
-        The book section to read when it fails.
-
-    Examples
-    --------
-    >>> def unit(x): return x
-    >>> def built(x): return unit(x) + 1
-    >>> def shortcut(x): return x + 1
-    >>> check_calls(built, unit, what="built")
-    >>> check_calls(shortcut, unit, what="shortcut", read="Chapter 3")
-    Traceback (most recent call last):
-    ...
-    AssertionError: shortcut should call unit (directly or through your other functions), but it never does. Read: Chapter 3.
-    """
-    if name is None:
-        name = getattr(target, "__name__", repr(target))
-    if not _reaches(func, target, set()):
-        _fail(f"{what} should call {name} (directly or through your other functions), "
-              "but it never does.", read)
 
 
 class Call(NamedTuple):

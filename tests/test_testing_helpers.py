@@ -7,8 +7,8 @@ import pytest
 
 from nnlib import activations
 from nnlib.activations import sigmoid as imported_earlier
-from nnlib.testing import (check_calls, check_circuit, check_close, check_raises, check_shape, check_true,
-                           forbid_calls, record_calls)
+from nnlib.testing import (check_circuit, check_close, check_raises, check_shape, check_true, forbid_calls,
+                           record_calls)
 
 
 def _message(func, *args, **kwargs) -> str:
@@ -150,103 +150,6 @@ def test_check_true_ends_the_sentence_before_pointing_to_the_book():
     with pytest.raises(AssertionError) as info:
         check_true(False, "the loss should decrease", read="Chapter 8, 'Early stopping'")
     assert str(info.value) == "the loss should decrease. Read: Chapter 8, 'Early stopping'."
-
-
-# ---------------------------------------------------------------------------------------
-# check_calls
-# ---------------------------------------------------------------------------------------
-UNIT = """
-import functools
-import numpy as np
-
-def mp_unit(x, threshold, inhibitory=()):
-    return (x.sum(axis=1) >= threshold).astype(int)
-"""
-
-
-def _notebook(source: str) -> dict:
-    """The globals of a notebook that ran UNIT and then ``source``."""
-    ns: dict = {}
-    exec(UNIT + source, ns)  # noqa: S102
-    return ns
-
-
-@pytest.mark.parametrize("source", [
-    # directly
-    "def xor_mp(x):\n    return mp_unit(x, 1)\n",
-    # through a helper written before or after it, and through two
-    "def xor_mp(x):\n    return nand(x)\n\ndef nand(x):\n    return 1 - mp_unit(x, 2)\n",
-    "def xor_mp(x):\n    return g(x)\n\ndef g(x):\n    return h(x)\n\ndef h(x):\n    return mp_unit(x, 2)\n",
-    # an alias bound at the top of the cell
-    "unit = mp_unit\n\ndef xor_mp(x):\n    return unit(x, 1)\n",
-    # a lambda, a comprehension, a nested function, a closure, a default argument, a partial
-    "xor_mp = lambda x: mp_unit(x, 1)\n",
-    "def xor_mp(x):\n    return np.column_stack([mp_unit(x, t) for t in (1, 2)])\n",
-    "def xor_mp(x):\n    def layer(h):\n        return mp_unit(h, 1)\n    return layer(x)\n",
-    "def make(u):\n    def f(x):\n        return u(x, 1)\n    return f\n\nxor_mp = make(mp_unit)\n",
-    "def xor_mp(x, unit=mp_unit):\n    return unit(x, 1)\n",
-    "or_unit = functools.partial(mp_unit, threshold=1)\n\ndef xor_mp(x):\n    return or_unit(x)\n",
-    "xor_mp = functools.partial(mp_unit, threshold=1)\n",
-])
-def test_check_calls_finds_the_unit_however_it_is_reached(source):
-    ns = _notebook(source)
-    check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
-
-
-@pytest.mark.parametrize("source", [
-    "def xor_mp(x):\n    return (x[:, 0] ^ x[:, 1]).astype(int)\n",
-    # helpers that call each other but never the unit: the walk ends
-    "def xor_mp(x):\n    return f(x, 2)\n\ndef f(x, n):\n    return g(x, n - 1) if n else x[:, 0]\n\n"
-    "def g(x, n):\n    return f(x, n)\n",
-    # a name that is never bound, and a closure variable that is never bound
-    "def xor_mp(x):\n    return not_defined_yet(x)\n",
-    "def make():\n    def f(x):\n        return later(x, 1)\n    return f\n    later = mp_unit\n\nxor_mp = make()\n",
-    "def xor_mp(x):\n    return np.logical_xor(x[:, 0], x[:, 1]).astype(int)\n",
-])
-def test_check_calls_fails_without_the_unit_and_says_what_to_use(source):
-    ns = _notebook(source)
-    message = _message(check_calls, ns["xor_mp"], ns["mp_unit"], what="xor_mp", read="Chapter 3, 'XOR'")
-    assert message == ("xor_mp should call mp_unit (directly or through your other functions), but it never "
-                       "does. Read: Chapter 3, 'XOR'.")
-
-
-def test_check_calls_does_not_follow_functions_of_other_modules():
-    """A library function that happens to use a name of the notebook does not count."""
-    ns = _notebook("")
-    library: dict = {}
-    exec("def helper(x):\n    return mp_unit(x, 1)\n", library)  # noqa: S102 - another module
-    library["mp_unit"] = ns["mp_unit"]
-    ns["helper"] = library["helper"]
-    exec("def xor_mp(x):\n    return helper(x)\n", ns)  # noqa: S102
-    with pytest.raises(AssertionError, match="should call mp_unit"):
-        check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
-    # the library function itself refers to the unit
-    check_calls(library["helper"], ns["mp_unit"], what="helper")
-
-
-def test_check_calls_on_what_is_not_a_function():
-    ns = _notebook("xor_mp = np.logical_xor\n")
-    with pytest.raises(AssertionError, match="should call mp_unit"):
-        check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
-    with pytest.raises(AssertionError, match="should call mp_unit"):
-        check_calls(None, ns["mp_unit"], what="xor_mp")
-
-
-def test_check_calls_follows_module_attributes():
-    """nnlib.fit(...) and nnlib.training.fit(...) call nnlib.fit; a closed form does not."""
-    import nnlib
-    from nnlib import training
-
-    ns: dict = {"nnlib": nnlib, "np": np}
-    exec("def by_fit(X, y):\n    return nnlib.fit(None, 'mse', X, y, eta=0.1)\n"  # noqa: S102
-         "def by_submodule(X, y):\n    return nnlib.training.fit(None, 'mse', X, y, eta=0.1)\n"
-         "def by_helper(X, y):\n    return by_fit(X, y)\n"
-         "def closed_form(km, miles):\n    return float(np.sum(km * miles) / np.sum(km ** 2))\n", ns)
-    for f in ("by_fit", "by_submodule", "by_helper"):
-        check_calls(ns[f], training.fit, what=f, name="nnlib.fit")
-    message = _message(check_calls, ns["closed_form"], training.fit, what="fit_conversion", name="nnlib.fit")
-    assert message == ("fit_conversion should call nnlib.fit (directly or through your other functions), "
-                       "but it never does.")
 
 
 # ---------------------------------------------------------------------------------------
