@@ -42,9 +42,9 @@ cells = [
 
     **How to work.** Replace every `# YOUR CODE HERE` / `raise NotImplementedError()` with your
     code; do not change the other cells. In part A write the formulas yourself with NumPy: **do
-    not call the `nnlib.losses` function you are re-implementing** (you may use
-    `nnlib.activations.sigmoid` and `nnlib.activations.softmax`). Your functions must not
-    modify the arrays they are given.
+    not call the `nnlib.losses` functions that part A re-implements** (every test of part A blocks
+    them while your code runs; you may use `nnlib.activations.sigmoid` and
+    `nnlib.activations.softmax`). Your functions must not modify the arrays they are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
     notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
@@ -88,6 +88,13 @@ cells = [
         raise AssertionError(message)
 
 
+    # the nnlib functions that part A re-implements: every test of part A blocks them while your code runs
+    PART_A_REFERENCES = (losses.mse, losses.mse_gradient, losses._mse_both, losses.binary_cross_entropy,
+                         losses.binary_cross_entropy_with_logits,
+                         losses.binary_cross_entropy_gradient, losses.binary_cross_entropy_with_logits_gradient,
+                         losses.softmax_cross_entropy, losses.softmax_cross_entropy_gradient)
+
+
     def check_scalar(value, what, read):
         \"\"\"A loss is one number: a Python float or a 0-d NumPy value.\"\"\"
         check_true(value is not None, f"{what} returned None; did you forget a return statement?", read=read)
@@ -120,13 +127,14 @@ cells = [
     test("test_mse_values", 1, f"""
     \"\"\"mse: hand-worked batches of shape (N,) and (N, K); a single number.\"\"\"
     READ = "{SQ}"
-    got = mse(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]))
-    check_scalar(got, "mse(y_hat, y)", READ)
-    # (0 + 1 + 4) / 2 / 3 = 0.833333
-    check_close(got, 5 / 6, what="mse([1, 2, 3], [1, 1, 1])", read=READ)
-    # rows: (1 + 4) / 2 = 2.5 and (9 + 16) / 2 = 12.5; mean over the 2 rows = 7.5
-    check_close(mse(np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))), 7.5,
-                what="mse([[1, 2], [3, 4]], zeros) (sum over outputs, mean over rows)", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="mse"):
+        got = mse(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0]))
+        check_scalar(got, "mse(y_hat, y)", READ)
+        # (0 + 1 + 4) / 2 / 3 = 0.833333
+        check_close(got, 5 / 6, what="mse([1, 2, 3], [1, 1, 1])", read=READ)
+        # rows: (1 + 4) / 2 = 2.5 and (9 + 16) / 2 = 12.5; mean over the 2 rows = 7.5
+        check_close(mse(np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))), 7.5,
+                    what="mse([[1, 2], [3, 4]], zeros) (sum over outputs, mean over rows)", read=READ)
     """),
     test("test_mse_hidden", 1, f"""
     \"\"\"Hidden tests: mse agrees with nnlib on random batches, without calling nnlib.\"\"\"
@@ -153,14 +161,15 @@ cells = [
     test("test_mse_gradient_values", 1, f"""
     \"\"\"mse_gradient: a hand-worked batch, and agreement with centred differences of your mse.\"\"\"
     READ = "{SQ}"
-    # (y_hat - y) / N with N = 3
-    check_close(mse_gradient(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0])), [0.0, 1 / 3, 2 / 3],
-                what="mse_gradient([1, 2, 3], [1, 1, 1])", read=READ)
-    y = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]])
-    y_hat = np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -2.0]])
-    err = check_gradient(lambda a: mse(a, y), lambda a: mse_gradient(a, y), y_hat)
-    check_true(err < 1e-6, f"mse_gradient does not match the slope of your mse: relative error {{err:.2e}}, "
-               "it should be below 1e-6 (a missing 1/N or 1/2?).", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="mse_gradient"):
+        # (y_hat - y) / N with N = 3
+        check_close(mse_gradient(np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0])), [0.0, 1 / 3, 2 / 3],
+                    what="mse_gradient([1, 2, 3], [1, 1, 1])", read=READ)
+        y = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]])
+        y_hat = np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -2.0]])
+        err = check_gradient(lambda a: mse(a, y), lambda a: mse_gradient(a, y), y_hat)
+        check_true(err < 1e-6, f"mse_gradient does not match the slope of your mse: relative error {{err:.2e}}, "
+                   "it should be below 1e-6 (a missing 1/N or 1/2?).", read=READ)
     """),
     test("test_mse_gradient_hidden", 1, f"""
     \"\"\"Hidden tests: mse_gradient agrees with nnlib on random batches, without calling nnlib.\"\"\"
@@ -205,12 +214,13 @@ cells = [
     test("test_bce_values", 1, f"""
     \"\"\"binary_cross_entropy: hand-worked values; a single number.\"\"\"
     READ = "{CE}"
-    got = binary_cross_entropy(np.array([0.5, 0.5]), np.array([1.0, 0.0]))
-    check_scalar(got, "binary_cross_entropy(p, y)", READ)
-    check_close(got, np.log(2.0), what="binary_cross_entropy([0.5, 0.5], [1, 0])", read=READ)
-    # -(log 0.9 + log 0.8 + log 0.3) / 3 = (0.105361 + 0.223144 + 1.203973) / 3 = 0.510826
-    check_close(binary_cross_entropy(np.array([0.9, 0.2, 0.3]), np.array([1.0, 0.0, 1.0])), 0.5108256237659907,
-                what="binary_cross_entropy([0.9, 0.2, 0.3], [1, 0, 1])", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="binary_cross_entropy"):
+        got = binary_cross_entropy(np.array([0.5, 0.5]), np.array([1.0, 0.0]))
+        check_scalar(got, "binary_cross_entropy(p, y)", READ)
+        check_close(got, np.log(2.0), what="binary_cross_entropy([0.5, 0.5], [1, 0])", read=READ)
+        # -(log 0.9 + log 0.8 + log 0.3) / 3 = (0.105361 + 0.223144 + 1.203973) / 3 = 0.510826
+        check_close(binary_cross_entropy(np.array([0.9, 0.2, 0.3]), np.array([1.0, 0.0, 1.0])), 0.5108256237659907,
+                    what="binary_cross_entropy([0.9, 0.2, 0.3], [1, 0, 1])", read=READ)
     """),
     test("test_bce_hidden", 1, f"""
     \"\"\"Hidden tests: binary_cross_entropy agrees with nnlib on random batches, without calling nnlib.\"\"\"
@@ -241,14 +251,15 @@ cells = [
     test("test_bce_gradient_values", 1, f"""
     \"\"\"binary_cross_entropy_gradient: a hand-worked value, and centred differences of your loss.\"\"\"
     READ = "{CE}"
-    # (p - y) / (p (1 - p)) / N = (0.5 - 1) / 0.25 / 2 = -1 and (0.5 - 0) / 0.25 / 2 = 1
-    check_close(binary_cross_entropy_gradient(np.array([0.5, 0.5]), np.array([1.0, 0.0])), [-1.0, 1.0],
-                what="binary_cross_entropy_gradient([0.5, 0.5], [1, 0])", read=READ)
-    p = np.array([[0.9], [0.2], [0.3], [0.6]])
-    y = np.array([[1.0], [0.0], [1.0], [0.0]])
-    err = check_gradient(lambda q: binary_cross_entropy(q, y), lambda q: binary_cross_entropy_gradient(q, y), p)
-    check_true(err < 1e-6, f"binary_cross_entropy_gradient does not match the slope of your binary_cross_entropy: "
-               f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="binary_cross_entropy_gradient"):
+        # (p - y) / (p (1 - p)) / N = (0.5 - 1) / 0.25 / 2 = -1 and (0.5 - 0) / 0.25 / 2 = 1
+        check_close(binary_cross_entropy_gradient(np.array([0.5, 0.5]), np.array([1.0, 0.0])), [-1.0, 1.0],
+                    what="binary_cross_entropy_gradient([0.5, 0.5], [1, 0])", read=READ)
+        p = np.array([[0.9], [0.2], [0.3], [0.6]])
+        y = np.array([[1.0], [0.0], [1.0], [0.0]])
+        err = check_gradient(lambda q: binary_cross_entropy(q, y), lambda q: binary_cross_entropy_gradient(q, y), p)
+        check_true(err < 1e-6, f"binary_cross_entropy_gradient does not match the slope of your binary_cross_entropy: "
+                   f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),
     test("test_bce_gradient_hidden", 1, f"""
     \"\"\"Hidden tests: binary_cross_entropy_gradient agrees with nnlib on random batches, without calling nnlib.\"\"\"
@@ -272,17 +283,19 @@ cells = [
     """),
     test("test_bce_clipping", 1, f"""
     \"\"\"binary_cross_entropy and its gradient stay finite for p = 0 and p = 1 (clipping), without warnings.\"\"\"
-    READ = "{CE}"
-    HINT = "Clip p to [eps, 1 - eps] with eps = np.finfo(float).eps before taking logs or dividing."
     p = np.array([0.0, 1.0, 1.0, 0.0])
     y = np.array([1.0, 0.0, 1.0, 0.0])
-    got = call_checked(binary_cross_entropy, p, y, what="binary_cross_entropy at p = 0 and p = 1", hint=HINT, read=READ)
-    # two confident mistakes cost -log(eps) = 36.04 each, the two right answers about 0: mean 18.02
-    check_close(got, 18.021826694558577, what="binary_cross_entropy([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
-    got = call_checked(binary_cross_entropy_gradient, p, y, what="binary_cross_entropy_gradient at p = 0 and p = 1",
-                       hint=HINT, read=READ)
-    check_close(got, losses.binary_cross_entropy_gradient(p, y),
-                what="binary_cross_entropy_gradient([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
+    expected_gradient = losses.binary_cross_entropy_gradient(p, y)
+    HINT = "Clip p to [eps, 1 - eps] with eps = np.finfo(float).eps before taking logs or dividing."
+    READ = "{CE}"
+    with forbid_calls(*PART_A_REFERENCES, exercise="binary_cross_entropy"):
+        got = call_checked(binary_cross_entropy, p, y, what="binary_cross_entropy at p = 0 and p = 1", hint=HINT, read=READ)
+        # two confident mistakes cost -log(eps) = 36.04 each, the two right answers about 0: mean 18.02
+        check_close(got, 18.021826694558577, what="binary_cross_entropy([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
+        got = call_checked(binary_cross_entropy_gradient, p, y, what="binary_cross_entropy_gradient at p = 0 and p = 1",
+                           hint=HINT, read=READ)
+        check_close(got, expected_gradient,
+                    what="binary_cross_entropy_gradient([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
     """),
     # ------------------------------------------------------ softmax cross-entropy
     markdown("softmax_ce_md", r"""
@@ -315,14 +328,15 @@ cells = [
     test("test_softmax_ce_values", 1, f"""
     \"\"\"softmax_cross_entropy: hand-worked values; a single number.\"\"\"
     READ = "{CE}"
-    z = np.array([[0.0, 0.0, 0.0, 0.0]])
-    got = softmax_cross_entropy(z, np.array([2]))
-    check_scalar(got, "softmax_cross_entropy(z, y)", READ)
-    check_close(got, np.log(4.0), what="softmax_cross_entropy of equal scores for 4 classes (log 4)", read=READ)
-    # row 1: log(1 + 2 + 3) - log 3 = log 2; row 2: log(1 + 1 + e^-50) - 0 = log 2; mean log 2
-    z = np.array([[0.0, np.log(2.0), np.log(3.0)], [0.0, 0.0, -50.0]])
-    check_close(softmax_cross_entropy(z, np.array([2, 1])), np.log(2.0),
-                what="softmax_cross_entropy([[0, log 2, log 3], [0, 0, -50]], [2, 1])", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="softmax_cross_entropy"):
+        z = np.array([[0.0, 0.0, 0.0, 0.0]])
+        got = softmax_cross_entropy(z, np.array([2]))
+        check_scalar(got, "softmax_cross_entropy(z, y)", READ)
+        check_close(got, np.log(4.0), what="softmax_cross_entropy of equal scores for 4 classes (log 4)", read=READ)
+        # row 1: log(1 + 2 + 3) - log 3 = log 2; row 2: log(1 + 1 + e^-50) - 0 = log 2; mean log 2
+        z = np.array([[0.0, np.log(2.0), np.log(3.0)], [0.0, 0.0, -50.0]])
+        check_close(softmax_cross_entropy(z, np.array([2, 1])), np.log(2.0),
+                    what="softmax_cross_entropy([[0, log 2, log 3], [0, 0, -50]], [2, 1])", read=READ)
     """),
     test("test_softmax_ce_hidden", 1, f"""
     \"\"\"Hidden tests: softmax_cross_entropy agrees with nnlib on random batches, without calling nnlib.\"\"\"
@@ -343,13 +357,14 @@ cells = [
     test("test_softmax_ce_stable", 1, f"""
     \"\"\"softmax_cross_entropy is stable: logits of 1000 give the right loss, without overflow or log(0).\"\"\"
     READ = "{SOFTMAX}"
-    z = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 0.0]])
-    y = np.array([1, 0])
-    got = call_checked(softmax_cross_entropy, z, y, what="softmax_cross_entropy with logits of 1000",
-                       hint="Subtract each row's maximum before exp (log-sum-exp), never take log(softmax).",
-                       read=READ)
-    # row 1: 1000 - 0 = 1000; row 2: 1000 + log 2 - 1000 = log 2
-    check_close(got, (1000.0 + np.log(2.0)) / 2, what="softmax_cross_entropy with logits of 1000", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="softmax_cross_entropy"):
+        z = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 0.0]])
+        y = np.array([1, 0])
+        got = call_checked(softmax_cross_entropy, z, y, what="softmax_cross_entropy with logits of 1000",
+                           hint="Subtract each row's maximum before exp (log-sum-exp), never take log(softmax).",
+                           read=READ)
+        # row 1: 1000 - 0 = 1000; row 2: 1000 + log 2 - 1000 = log 2
+        check_close(got, (1000.0 + np.log(2.0)) / 2, what="softmax_cross_entropy with logits of 1000", read=READ)
     """),
     answer("softmax_cross_entropy_gradient", """
     def softmax_cross_entropy_gradient(z, y):
@@ -366,18 +381,19 @@ cells = [
     test("test_softmax_ce_gradient_values", 1, f"""
     \"\"\"softmax_cross_entropy_gradient: a hand-worked batch, and centred differences of your loss.\"\"\"
     READ = "{PAIR}"
-    z = np.array([[0.0, np.log(2.0), np.log(3.0)], [1.0, 1.0, 1.0]])
-    # (softmax - one-hot) / N with N = 2: row 1 (1/6, 2/6, 3/6 - 1) / 2, row 2 (1/3 - 1, 1/3, 1/3) / 2
-    expected = np.array([[1 / 6, 2 / 6, -3 / 6], [-2 / 3, 1 / 3, 1 / 3]]) / 2
-    got = softmax_cross_entropy_gradient(z, np.array([2, 0]))
-    check_shape(got, (2, 3), what="softmax_cross_entropy_gradient for z of shape (2, 3)", read=READ)
-    check_close(got, expected, what="softmax_cross_entropy_gradient([[0, log 2, log 3], [1, 1, 1]], [2, 0])",
-                read=READ)
-    z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.3, -0.2, 0.1], [-2.0, 0.0, 0.0, 3.0]])
-    y = np.array([3, 0, 1])
-    err = check_gradient(lambda a: softmax_cross_entropy(a, y), lambda a: softmax_cross_entropy_gradient(a, y), z)
-    check_true(err < 1e-6, f"softmax_cross_entropy_gradient does not match the slope of your softmax_cross_entropy: "
-               f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="softmax_cross_entropy_gradient"):
+        z = np.array([[0.0, np.log(2.0), np.log(3.0)], [1.0, 1.0, 1.0]])
+        # (softmax - one-hot) / N with N = 2: row 1 (1/6, 2/6, 3/6 - 1) / 2, row 2 (1/3 - 1, 1/3, 1/3) / 2
+        expected = np.array([[1 / 6, 2 / 6, -3 / 6], [-2 / 3, 1 / 3, 1 / 3]]) / 2
+        got = softmax_cross_entropy_gradient(z, np.array([2, 0]))
+        check_shape(got, (2, 3), what="softmax_cross_entropy_gradient for z of shape (2, 3)", read=READ)
+        check_close(got, expected, what="softmax_cross_entropy_gradient([[0, log 2, log 3], [1, 1, 1]], [2, 0])",
+                    read=READ)
+        z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.3, -0.2, 0.1], [-2.0, 0.0, 0.0, 3.0]])
+        y = np.array([3, 0, 1])
+        err = check_gradient(lambda a: softmax_cross_entropy(a, y), lambda a: softmax_cross_entropy_gradient(a, y), z)
+        check_true(err < 1e-6, f"softmax_cross_entropy_gradient does not match the slope of your softmax_cross_entropy: "
+                   f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),
     test("test_softmax_ce_gradient_hidden", 1, f"""
     \"\"\"Hidden tests: softmax_cross_entropy_gradient agrees with nnlib on random batches, without calling nnlib.\"\"\"

@@ -46,8 +46,9 @@ cells = [
     code; do not change the other cells. In part A write the computations yourself with NumPy:
     **do not call `nnlib.layers.dense_forward`, `nnlib.layers.dense_backward`, `nnlib.Dense`,
     `nnlib.Sequential` or `nnlib.SGD`, nor the activations of `nnlib.activations` or the losses
-    of `nnlib.losses`** (use `np.tanh`, and write the loss and its gradient yourself). The
-    hidden tests check this. Your functions must not modify the arrays they are given.
+    of `nnlib.losses`** (use `np.tanh`, and write the loss and its gradient yourself). Every test
+    of part A blocks them while your code runs. Your functions must not modify the arrays they
+    are given.
 
     **How to check.** Each task is followed by test cells. The visible tests run when you run the
     notebook (*Kernel > Restart & Run All*): a passing cell prints nothing
@@ -77,6 +78,12 @@ cells = [
     from nnlib.gradcheck import check_layer, numerical_gradient, relative_error
     from nnlib.network import Sequential
     from nnlib.testing import check_close, check_shape, check_true, forbid_calls, record_calls
+
+    # the nnlib code that part A re-implements: every test of part A blocks it while your code runs
+    PART_A_REFERENCES = (layers.dense_forward, layers.dense_backward, nnlib.Dense.forward, nnlib.Dense.backward,
+                         Sequential.forward, Sequential.backward, Sequential.loss_and_backward,
+                         activations.tanh, activations.tanh_derivative, losses.mse, losses.mse_gradient,
+                         losses._mse_both, optim.SGD.step)
     """),
     # ------------------------------------------------------------ dense layer
     markdown("dense_forward_md", r"""
@@ -104,14 +111,15 @@ cells = [
     test("test_dense_forward_values", 1, f"""
     \"\"\"dense_forward: a hand-worked sample and the output shape (N, n_out).\"\"\"
     READ = "{PHASES}"
-    X = np.array([[1.0, 2.0]])
-    A = np.array([[1.0, 0.0], [0.5, -1.0]])
-    b = np.array([0.0, 1.0])
-    # Z = [1*1 + 0*2 + 0, 0.5*1 - 1*2 + 1] = [1, -0.5];  H = tanh(Z) = [0.761594, -0.462117]
-    H, cache = dense_forward(X, A, b)
-    check_close(H, [[0.7615941559557649, -0.46211715726000974]], what="dense_forward(X, A, b)[0]", read=READ)
-    H, cache = dense_forward(np.ones((5, 3)), np.ones((2, 3)), np.zeros(2))
-    check_shape(H, (5, 2), what="H for X of shape (5, 3) and A of shape (2, 3)", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="dense_forward"):
+        X = np.array([[1.0, 2.0]])
+        A = np.array([[1.0, 0.0], [0.5, -1.0]])
+        b = np.array([0.0, 1.0])
+        # Z = [1*1 + 0*2 + 0, 0.5*1 - 1*2 + 1] = [1, -0.5];  H = tanh(Z) = [0.761594, -0.462117]
+        H, cache = dense_forward(X, A, b)
+        check_close(H, [[0.7615941559557649, -0.46211715726000974]], what="dense_forward(X, A, b)[0]", read=READ)
+        H, cache = dense_forward(np.ones((5, 3)), np.ones((2, 3)), np.zeros(2))
+        check_shape(H, (5, 2), what="H for X of shape (5, 3) and A of shape (2, 3)", read=READ)
     """),
     test("test_dense_forward_hidden", 1, f"""
     \"\"\"Hidden tests: dense_forward agrees with nnlib on random layers, without calling nnlib.\"\"\"
@@ -173,30 +181,32 @@ cells = [
     test("test_dense_backward_shapes", 1, f"""
     \"\"\"dense_backward returns dX (N, n_in), dA (n_out, n_in) and db (n_out,).\"\"\"
     READ = "{PHASES}"
-    rng = np.random.default_rng(0)
-    X, A, b = rng.normal(size=(5, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)
-    H, cache = dense_forward(X, A, b)
-    result = dense_backward(np.ones((5, 2)), cache)
-    check_true(isinstance(result, tuple) and len(result) == 3,
-               "dense_backward should return the tuple (dX, dA, db).", read=READ)
-    dX, dA, db = result
-    check_shape(dX, (5, 3), what="dX (the shape of X, (N, n_in))", read=READ)
-    check_shape(dA, (2, 3), what="dA (the shape of A, (n_out, n_in))", read=READ)
-    check_shape(db, (2,), what="db (the shape of b, (n_out,): sum the deltas over the batch)", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="dense_backward"):
+        rng = np.random.default_rng(0)
+        X, A, b = rng.normal(size=(5, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)
+        H, cache = dense_forward(X, A, b)
+        result = dense_backward(np.ones((5, 2)), cache)
+        check_true(isinstance(result, tuple) and len(result) == 3,
+                   "dense_backward should return the tuple (dX, dA, db).", read=READ)
+        dX, dA, db = result
+        check_shape(dX, (5, 3), what="dX (the shape of X, (N, n_in))", read=READ)
+        check_shape(dA, (2, 3), what="dA (the shape of A, (n_out, n_in))", read=READ)
+        check_shape(db, (2,), what="db (the shape of b, (n_out,): sum the deltas over the batch)", read=READ)
     """),
     test("test_dense_backward_gradcheck", 2, f"""
     \"\"\"dX, dA and db agree with centred differences (nnlib.gradcheck) of L = sum(G * H).\"\"\"
     READ = "{CHECKGRAD}"
-    rng = np.random.default_rng(1)
-    X, A, b, G = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=(4, 2))
-    errors = layer_gradient_errors(X, A, b, G)
-    print("relative errors:", {{k: f"{{v:.1e}}" for k, v in errors.items()}})
-    hints = {{"dX": "dX = delta @ A, with the deltas delta = grad_out * tanh'(Z) = grad_out * (1 - H**2)",
-             "dA": "dA = delta.T @ X, with the deltas delta = grad_out * (1 - H**2)",
-             "db": "db sums the deltas delta = grad_out * (1 - H**2) over the batch (axis 0)"}}
-    for name, err in errors.items():
-        check_true(err < 1e-6, f"{{name}} does not match centred differences: relative error {{err:.2e}}, it should be "
-                   f"below 1e-6 ({{hints[name]}}).", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="dense_backward"):
+        rng = np.random.default_rng(1)
+        X, A, b, G = rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=(4, 2))
+        errors = layer_gradient_errors(X, A, b, G)
+        print("relative errors:", {{k: f"{{v:.1e}}" for k, v in errors.items()}})
+        hints = {{"dX": "dX = delta @ A, with the deltas delta = grad_out * tanh'(Z) = grad_out * (1 - H**2)",
+                 "dA": "dA = delta.T @ X, with the deltas delta = grad_out * (1 - H**2)",
+                 "db": "db sums the deltas delta = grad_out * (1 - H**2) over the batch (axis 0)"}}
+        for name, err in errors.items():
+            check_true(err < 1e-6, f"{{name}} does not match centred differences: relative error {{err:.2e}}, it should be "
+                       f"below 1e-6 ({{hints[name]}}).", read=READ)
     """),
     test("test_dense_backward_hidden", 1, f"""
     \"\"\"Hidden tests: dense_backward agrees with nnlib on random layers, without calling nnlib.\"\"\"
@@ -265,27 +275,28 @@ cells = [
     test("test_two_layer_gradcheck", 2, f"""
     \"\"\"The four gradients of the two-layer network agree with centred differences of its loss.\"\"\"
     READ = "{BYHAND}"
-    # by hand: with every weight 0 the predictions are 0, the loss is the mean over the N = 2
-    # samples of (1/2)|y_n|^2 = (5/2 + 25/2) / 2, and db2 sums the deltas (0 - y_n)/N over the samples
-    zeros = [np.zeros((4, 3)), np.zeros(4), np.zeros((2, 4)), np.zeros(2)]
-    loss, grads = two_layer_loss_and_gradients(np.zeros((2, 3)), np.array([[1.0, 2.0], [3.0, 4.0]]), zeros)
-    check_close(loss, 7.5, what="the loss for predictions 0 and targets [[1, 2], [3, 4]] (a mean over the N "
-                "samples, not over the N n_out numbers, of 1/2 |y_hat - y|^2)", read="{PHASES}")
-    check_close(grads[3], [-2.0, -3.0], what="db2 for predictions 0 and targets [[1, 2], [3, 4]] (the deltas "
-                "(y_hat - y)/N summed over the samples)", read="{PHASES}")
-    X, y, params = random_network(np.random.default_rng(2))
-    loss, grads = two_layer_loss_and_gradients(X, y, params)
-    check_true(np.ndim(loss) == 0, "the loss should be a single number.", read=READ)
-    check_true(len(grads) == 4, f"expected the 4 gradients [dA1, db1, dA2, db2], got {{len(grads)}}.", read=READ)
-    for i, name in enumerate(["dA1", "db1", "dA2", "db2"]):
-        check_shape(grads[i], params[i].shape, what=f"{{name}} (the shape of {{name[1:]}})", read=READ)
-        def loss_of(p, i=i):
-            changed = list(params)
-            changed[i] = p
-            return two_layer_loss_and_gradients(X, y, changed)[0]
-        err = relative_error(grads[i], numerical_gradient(loss_of, params[i]))
-        check_true(err < 1e-6, f"{{name}} does not match centred differences of the loss: relative error {{err:.2e}}, "
-                   "it should be below 1e-6.", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="two_layer_loss_and_gradients"):
+        # by hand: with every weight 0 the predictions are 0, the loss is the mean over the N = 2
+        # samples of (1/2)|y_n|^2 = (5/2 + 25/2) / 2, and db2 sums the deltas (0 - y_n)/N over the samples
+        zeros = [np.zeros((4, 3)), np.zeros(4), np.zeros((2, 4)), np.zeros(2)]
+        loss, grads = two_layer_loss_and_gradients(np.zeros((2, 3)), np.array([[1.0, 2.0], [3.0, 4.0]]), zeros)
+        check_close(loss, 7.5, what="the loss for predictions 0 and targets [[1, 2], [3, 4]] (a mean over the N "
+                    "samples, not over the N n_out numbers, of 1/2 |y_hat - y|^2)", read="{PHASES}")
+        check_close(grads[3], [-2.0, -3.0], what="db2 for predictions 0 and targets [[1, 2], [3, 4]] (the deltas "
+                    "(y_hat - y)/N summed over the samples)", read="{PHASES}")
+        X, y, params = random_network(np.random.default_rng(2))
+        loss, grads = two_layer_loss_and_gradients(X, y, params)
+        check_true(np.ndim(loss) == 0, "the loss should be a single number.", read=READ)
+        check_true(len(grads) == 4, f"expected the 4 gradients [dA1, db1, dA2, db2], got {{len(grads)}}.", read=READ)
+        for i, name in enumerate(["dA1", "db1", "dA2", "db2"]):
+            check_shape(grads[i], params[i].shape, what=f"{{name}} (the shape of {{name[1:]}})", read=READ)
+            def loss_of(p, i=i):
+                changed = list(params)
+                changed[i] = p
+                return two_layer_loss_and_gradients(X, y, changed)[0]
+            err = relative_error(grads[i], numerical_gradient(loss_of, params[i]))
+            check_true(err < 1e-6, f"{{name}} does not match centred differences of the loss: relative error {{err:.2e}}, "
+                       "it should be below 1e-6.", read=READ)
     """),
     test("test_two_layer_hidden", 1, f"""
     \"\"\"Hidden tests: loss and gradients agree with an nnlib Sequential network, without calling nnlib.\"\"\"
@@ -335,7 +346,8 @@ cells = [
     READ = "{GD}"
     params = [np.array([[1.0, 2.0]]), np.array([0.5])]
     grads = [np.array([[10.0, -10.0]]), np.array([1.0])]
-    new = sgd_step(params, grads, 0.1)
+    with forbid_calls(*PART_A_REFERENCES, exercise="sgd_step"):
+        new = sgd_step(params, grads, 0.1)
     check_true(len(new) == 2, f"sgd_step should return one array per parameter (2), got {{len(new)}}.", read=READ)
     # 1 - 0.1*10 = 0, 2 + 0.1*10 = 3, 0.5 - 0.1*1 = 0.4
     check_close(new[0], [[0.0, 3.0]], what="the new weights A - eta dA", read=READ)
@@ -355,18 +367,19 @@ cells = [
     test("test_sgd_step_no_in_place", 1, f"""
     \"\"\"sgd_step leaves params and grads unchanged and returns new arrays.\"\"\"
     READ = "{GD}"
-    params = [np.array([[1.0, 2.0]]), np.array([0.5])]
-    grads = [np.array([[10.0, -10.0]]), np.array([1.0])]
-    params_before = [p.copy() for p in params]
-    grads_before = [g.copy() for g in grads]
-    new = sgd_step(params, grads, 0.1)
-    check_true(all(np.array_equal(p, q) for p, q in zip(params, params_before)),
-               "sgd_step changed the arrays in params (p -= eta * g updates in place); "
-               "return new arrays p - eta * g instead.", read=READ)
-    check_true(all(np.array_equal(g, q) for g, q in zip(grads, grads_before)), "sgd_step changed the gradients.",
-               read=READ)
-    check_true(all(n is not p for n, p in zip(new, params)),
-               "sgd_step returned the very arrays it was given; return new arrays.", read=READ)
+    with forbid_calls(*PART_A_REFERENCES, exercise="sgd_step"):
+        params = [np.array([[1.0, 2.0]]), np.array([0.5])]
+        grads = [np.array([[10.0, -10.0]]), np.array([1.0])]
+        params_before = [p.copy() for p in params]
+        grads_before = [g.copy() for g in grads]
+        new = sgd_step(params, grads, 0.1)
+        check_true(all(np.array_equal(p, q) for p, q in zip(params, params_before)),
+                   "sgd_step changed the arrays in params (p -= eta * g updates in place); "
+                   "return new arrays p - eta * g instead.", read=READ)
+        check_true(all(np.array_equal(g, q) for g, q in zip(grads, grads_before)), "sgd_step changed the gradients.",
+                   read=READ)
+        check_true(all(n is not p for n, p in zip(new, params)),
+                   "sgd_step returned the very arrays it was given; return new arrays.", read=READ)
     """),
     # ----------------------------------------------------------------- residual
     markdown("residual_md", r"""

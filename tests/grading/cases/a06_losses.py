@@ -8,6 +8,10 @@ ASSIGNMENT = "06-losses"
 NOTEBOOK = "losses"
 
 MUTANTS = [
+    dict(name="mse_from_nnlib",
+         why="mse handed to nnlib.losses.mse, which part A re-implements",
+         replace=[("return float(0.5 * np.sum(d ** 2) / y_hat.shape[0])", "return losses.mse(y_hat, y)")],
+         fails={"test_mse_values", "test_mse_hidden", "test_mse_gradient_values"}),
     dict(name="mse_gradient_without_1_over_n",
          why="the gradient of the mean squared error without the 1/N of the mean",
          replace=[("return (y_hat - np.asarray(y, dtype=float)) / y_hat.shape[0]",

@@ -41,7 +41,12 @@ MUTANTS = [
                    "    _, dA1, db1 = dense_backward(dH1, cache1)\n",
                    "dH1 = out.backward(delta2)\n    dA2, db2 = out.dA, out.db\n    hidden.backward(dH1)\n"
                    "    dA1, db1 = hidden.dA, hidden.db\n")],
-         fails={"test_two_layer_hidden"}),
+         fails={"test_two_layer_gradcheck", "test_two_layer_hidden"}),
+    dict(name="sgd_from_nnlib",
+         why="the step handed to nnlib.SGD on copies of the parameters, which part A forbids",
+         replace=[("return [p - eta * g for p, g in zip(params, grads)]",
+                   "new = [p.copy() for p in params]\n    optim.SGD(eta).step(new, grads)\n    return new")],
+         fails={"test_sgd_step_values", "test_sgd_step_no_in_place"}),
     dict(name="sgd_in_place",
          why="the update p -= eta * g, which overwrites the arrays it was given",
          replace=[("return [p - eta * g for p, g in zip(params, grads)]",
