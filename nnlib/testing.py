@@ -20,7 +20,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["check_circuit", "check_close", "check_shape", "check_raises", "check_true", "forbid_calls",
+__all__ = ["Call", "check_circuit", "check_close", "check_shape", "check_raises", "check_true", "forbid_calls",
            "record_calls"]
 
 
@@ -255,12 +255,15 @@ def check_circuit(calls, x, result, *, what: str, unit: str, read: str | None = 
         The unit's input is its first argument (or the keyword ``x``), shape (N, k).
     x : ndarray, shape (N, n)
         The input the function was given.
-    result : array_like, shape (N,) or (N, m)
-        What it returned.
+    result : array_like
+        What it returned, shape (N,) or (N, m).
     what, unit : str
         How to name the function and the unit in the message.
     read : str, optional
+        The book section to read when it fails.
 
+    Notes
+    -----
     Every column of every unit's input must be a column of ``x``, a constant, or the output of
     a unit called before; every column of ``result`` must be the output of a unit. Columns are
     compared by value. When a unit was called on a different number of rows (one sample at a
