@@ -95,6 +95,15 @@ cells = [
                          losses.softmax_cross_entropy, losses.softmax_cross_entropy_gradient)
 
 
+    def check_unchanged(loss, first, y, *, name, arg, read):
+        \"\"\"Fail if ``loss(first, y)`` changes its first argument: the gradient tests differentiate it.\"\"\"
+        trial = np.array(first, dtype=float)
+        loss(trial, y)
+        check_true(np.array_equal(trial, first), f"your {name} modified its argument {arg} (an in-place operation "
+                   f"such as {arg} -= ... or np.clip(..., out={arg})?), so the centred differences of it that check "
+                   "the gradient are wrong too: compute on a new array.", read=read)
+
+
     def check_scalar(value, what, read):
         \"\"\"A loss is one number: a Python float or a 0-d NumPy value.\"\"\"
         check_true(value is not None, f"{what} returned None; did you forget a return statement?", read=read)
@@ -167,6 +176,7 @@ cells = [
                     what="mse_gradient([1, 2, 3], [1, 1, 1])", read=READ)
         y = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]])
         y_hat = np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -2.0]])
+        check_unchanged(mse, y_hat, y, name="mse", arg="y_hat", read=READ)
         err = check_gradient(lambda a: mse(a, y), lambda a: mse_gradient(a, y), y_hat)
         check_true(err < 1e-6, f"mse_gradient does not match the slope of your mse: relative error {{err:.2e}}, "
                    "it should be below 1e-6 (a missing 1/N or 1/2?).", read=READ)
@@ -257,6 +267,7 @@ cells = [
                     what="binary_cross_entropy_gradient([0.5, 0.5], [1, 0])", read=READ)
         p = np.array([[0.9], [0.2], [0.3], [0.6]])
         y = np.array([[1.0], [0.0], [1.0], [0.0]])
+        check_unchanged(binary_cross_entropy, p, y, name="binary_cross_entropy", arg="p", read=READ)
         err = check_gradient(lambda q: binary_cross_entropy(q, y), lambda q: binary_cross_entropy_gradient(q, y), p)
         check_true(err < 1e-6, f"binary_cross_entropy_gradient does not match the slope of your binary_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
@@ -391,6 +402,7 @@ cells = [
                     read=READ)
         z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.3, -0.2, 0.1], [-2.0, 0.0, 0.0, 3.0]])
         y = np.array([3, 0, 1])
+        check_unchanged(softmax_cross_entropy, z, y, name="softmax_cross_entropy", arg="z", read=READ)
         err = check_gradient(lambda a: softmax_cross_entropy(a, y), lambda a: softmax_cross_entropy_gradient(a, y), z)
         check_true(err < 1e-6, f"softmax_cross_entropy_gradient does not match the slope of your softmax_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)

@@ -168,7 +168,14 @@ cells = [
     def layer_gradient_errors(X, A, b, G):
         \"\"\"Relative errors of your dX, dA, db against centred differences of L = sum(G * H).\"\"\"
         H, cache = dense_forward(X, A, b)
+        G_before, H_before = G.copy(), np.array(H, dtype=float)
         dX, dA, db = dense_backward(G, cache)
+        read = "Chapter 7, 'The two phases of back-propagation' (book/07-backprop.md)"
+        check_true(np.array_equal(G, G_before), "dense_backward modified its argument grad_out (grad_out *= ... works "
+                   "in place), and the centred differences below use it: compute the deltas as a new array, "
+                   "delta = grad_out * (1 - H**2).", read=read)
+        check_true(np.array_equal(H, H_before), "dense_backward modified the layer's output H in its cache: compute "
+                   "1 - H**2 as a new array.", read=read)
         for name, got, shape in [("dX", dX, X.shape), ("dA", dA, A.shape), ("db", db, b.shape)]:
             check_shape(got, shape, what=f"{name} from dense_backward (the shape of {name[1:]})",
                         read="Chapter 7, 'The two phases of back-propagation' (book/07-backprop.md)")
@@ -464,8 +471,11 @@ cells = [
     errors = check_layer(Residual(4, seed=1), X)
     print("relative errors:", {{names[k]: f"{{v:.1e}}" for k, v in errors.items()}})
     for key, err in errors.items():
+        hint = ("the skip path adds grad_out itself to the dense layer's dX" if key == "X" else
+                "dA and db are the dense layer's alone, from dense_backward with the cache of dense_forward; did "
+                "residual_forward add X to the dense layer's output in place (H += X)? The cache holds that array")
         check_true(err < 1e-6, f"{{names[key]}} of the residual block does not match centred differences: relative "
-                   f"error {{err:.2e}}, it should be below 1e-6 (the skip path adds grad_out to dX).", read=READ)
+                   f"error {{err:.2e}}, it should be below 1e-6 ({{hint}}).", read=READ)
     ### BEGIN HIDDEN TESTS
     for seed, n, width in [(11, 3, 2), (12, 8, 6)]:
         X = np.random.default_rng(seed).normal(size=(n, width))

@@ -12,6 +12,14 @@ MUTANTS = [
          why="mse handed to nnlib.losses.mse, which part A re-implements",
          replace=[("return float(0.5 * np.sum(d ** 2) / y_hat.shape[0])", "return losses.mse(y_hat, y)")],
          fails={"test_mse_values", "test_mse_hidden", "test_mse_gradient_values"}),
+    dict(name="softmax_ce_shifts_in_place",
+         why="the loss subtracts the row maxima from z in place: right value, but the caller's logits change",
+         replace=[("m = np.max(z, axis=1)\n    log_sum_exp = m + np.log(np.sum(np.exp(z - m[:, None]), axis=1))\n"
+                   "    return float(np.sum(log_sum_exp - z[np.arange(n), y]) / n)",
+                   "z = np.asarray(z)\n    m = np.max(z, axis=1)\n    z -= m[:, None]\n"
+                   "    log_sum_exp = np.log(np.sum(np.exp(z), axis=1))\n"
+                   "    return float(np.sum(log_sum_exp - z[np.arange(n), y]) / n)")],
+         fails={"test_softmax_ce_gradient_values"}),
     dict(name="mse_gradient_without_1_over_n",
          why="the gradient of the mean squared error without the 1/N of the mean",
          replace=[("return (y_hat - np.asarray(y, dtype=float)) / y_hat.shape[0]",

@@ -42,6 +42,12 @@ MUTANTS = [
                    "dH1 = out.backward(delta2)\n    dA2, db2 = out.dA, out.db\n    hidden.backward(dH1)\n"
                    "    dA1, db1 = hidden.dA, hidden.db\n")],
          fails={"test_two_layer_gradcheck", "test_two_layer_hidden"}),
+    dict(name="dense_backward_in_place",
+         why="the deltas computed in grad_out's own array (grad_out *= 1 - H**2): right formula, but the caller's array changes",
+         replace=[("delta = grad_out * (1 - H ** 2)     # dL/dZ: the deltas, (N, n_out)",
+                   "delta = grad_out\n    delta *= 1 - H ** 2")],
+         # the residual block's dX adds grad_out after dense_backward changed it
+         fails={"test_dense_backward_gradcheck", "test_dense_backward_hidden", "test_residual_gradcheck"}),
     dict(name="sgd_from_nnlib",
          why="the step handed to nnlib.SGD on copies of the parameters, which part A forbids",
          replace=[("return [p - eta * g for p, g in zip(params, grads)]",
