@@ -15,13 +15,14 @@ AssertionError: sigmoid_derivative(0) should be 0.25, got 0.5. Read: Chapter 5, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import types
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["Call", "check_circuit", "check_close", "check_shape", "check_raises", "check_true", "forbid_calls",
-           "record_calls"]
+__all__ = ["Call", "check_calls", "check_circuit", "check_close", "check_shape", "check_raises", "check_true",
+           "forbid_calls", "record_calls"]
 
 
 def _fmt(v) -> str:
@@ -134,7 +135,7 @@ def _blocked_code(msg: str, n_free: int) -> types.CodeType:
 
 
 @contextlib.contextmanager
-def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
+def forbid_calls(*functions: Callable, exercise: str = "this exercise", read: str | None = None):
     """Make the given (reference) functions fail if anything calls them.
 
     The code object of each function is swapped for one that raises
@@ -144,7 +145,8 @@ def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
 
     Use it to check that a student's function computes its answer itself
     instead of calling the nnlib function it re-implements; compute the
-    expected values *before* entering the block.
+    expected values *before* entering the block. ``read`` is the book section
+    the message points to.
     """
     saved = []
     try:
@@ -153,13 +155,106 @@ def forbid_calls(*functions: Callable, exercise: str = "this exercise"):
                 raise TypeError(f"forbid_calls needs plain Python functions, got {f!r}")
             name = f"{f.__module__}.{f.__qualname__}"
             msg = (f"{exercise} must be computed by your own code, but it called {name}. "
-                   "Write the formula yourself with NumPy.")
+                   "Write the formula yourself with NumPy." + (f" Read: {read}." if read else ""))
             saved.append((f, f.__code__))
             f.__code__ = _blocked_code(msg, len(f.__code__.co_freevars))
         yield
     finally:
         for f, code in saved:
             f.__code__ = code
+
+
+def _codes(code: types.CodeType):
+    """``code`` and the code of every function, lambda and comprehension defined inside it."""
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _codes(const)
+
+
+def _reaches(func, target, seen: set) -> bool:
+    """Whether ``func`` refers to ``target``: by a global name, a closure variable or a default
+    argument, directly or through the functions of its own namespace that it refers to."""
+    if func is target:
+        return True
+    if isinstance(func, functools.partial):
+        return _reaches(func.func, target, seen)
+    if isinstance(func, types.MethodType):
+        func = func.__func__
+    if not isinstance(func, types.FunctionType) or id(func) in seen:
+        return False
+    seen.add(id(func))
+    names = {name for code in _codes(func.__code__) for name in code.co_names}
+    referred = [func.__globals__.get(name) for name in names]
+    referred += [cell.cell_contents for cell in func.__closure__ or () if _filled(cell)]
+    referred += list(func.__defaults__ or ()) + list((func.__kwdefaults__ or {}).values())
+    # attributes of modules: nnlib.fit, nnlib.training.fit (the names of both are in co_names)
+    modules = [obj for obj in referred if isinstance(obj, types.ModuleType)]
+    for _ in range(3):
+        found = [getattr(m, name, None) for m in modules for name in names]
+        referred += found
+        modules = [obj for obj in found if isinstance(obj, types.ModuleType) and obj not in modules]
+    for obj in referred:
+        if obj is target or isinstance(obj, functools.partial) and obj.func is target:
+            return True
+        # follow the functions written next to func (a notebook's), not those of libraries
+        if (isinstance(obj, (types.FunctionType, functools.partial))
+                and getattr(obj, "__globals__", getattr(getattr(obj, "func", None), "__globals__", None))
+                is func.__globals__ and _reaches(obj, target, seen)):
+            return True
+    return False
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:   # a closure variable not bound yet
+        return False
+    return True
+
+
+def check_calls(func: Callable, target: Callable, *, what: str, name: str | None = None,
+                read: str | None = None) -> None:
+    """Fail unless ``func`` calls ``target``, itself or through the other functions of its
+    namespace that it uses (a notebook's helper functions).
+
+    A static check of the code, which follows aliases (``unit = mp_unit``), helper functions,
+    lambdas, closures, default arguments, ``functools.partial`` and module attributes
+    (``nnlib.fit``): use it to check that an exercise is wired from the student's own building
+    block (an XOR network from their McCulloch-Pitts unit) or trained with the library (with
+    ``nnlib.fit``), and not computed some other way (``x[:, 0] ^ x[:, 1]``, a closed form). It
+    does not run ``func``, so it cannot tell whether the result comes out of ``target``:
+    combine it with value checks.
+
+    Parameters
+    ----------
+    func : callable
+        The student's function.
+    target : callable
+        What it must call.
+    what : str
+        How to name ``func`` in the message.
+    name : str, optional
+        How to name ``target`` in the message, e.g. ``"nnlib.fit"``; default its ``__name__``.
+    read : str, optional
+        The book section to read when it fails.
+
+    Examples
+    --------
+    >>> def unit(x): return x
+    >>> def built(x): return unit(x) + 1
+    >>> def shortcut(x): return x + 1
+    >>> check_calls(built, unit, what="built")
+    >>> check_calls(shortcut, unit, what="shortcut", read="Chapter 3")
+    Traceback (most recent call last):
+    ...
+    AssertionError: shortcut should call unit (directly or through your other functions), but it never does. Read: Chapter 3.
+    """
+    if name is None:
+        name = getattr(target, "__name__", repr(target))
+    if not _reaches(func, target, set()):
+        _fail(f"{what} should call {name} (directly or through your other functions), "
+              "but it never does.", read)
 
 
 class Call(NamedTuple):
@@ -188,6 +283,10 @@ def _forwarding_code(n_free: int) -> types.CodeType:
     return ns["_outer"]().__code__
 
 
+# packages whose functions record_calls refuses: the grading kernel protects their code
+_LIBRARIES = ("nnlib", "numpy")
+
+
 def _snapshot(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
@@ -196,17 +295,22 @@ def _snapshot(value):
 def record_calls(func: Callable):
     """Record every call of ``func`` while the block runs; yields the list of :class:`Call`.
 
-    Like :func:`forbid_calls`, the function's code is swapped, so every reference to it is
-    seen (an alias bound earlier, a ``functools.partial``, a helper); each call runs the
-    original code, put back for its duration (no new function object is made, which the
-    grading kernel would count as tampering). Use it to check *how* a result was made: that ``xor_mp`` is a circuit of the
-    student's units (:func:`check_circuit`), or that the weight a function returns is the one
-    ``nnlib.fit`` trained.
+    Use it to check *how* a result was made: that ``xor_mp`` is a circuit of the student's
+    units (:func:`check_circuit`). Like :func:`forbid_calls`, the function's code is swapped,
+    so every reference to it is seen (an alias bound earlier, a ``functools.partial``, a
+    helper); each call runs the original code, put back for its duration (no new function
+    object is made, which the grading kernel would count as tampering).
+
+    Only a notebook's functions can be recorded, not those of nnlib or NumPy, whose code the
+    grading kernel protects (a handler that could change their code would be reachable from
+    the student's code); to check that a student's function uses one of those, read its code
+    with :func:`check_calls`.
 
     Examples
     --------
     >>> def unit(x, threshold=1):
     ...     return int(x >= threshold)
+    >>> unit.__module__ = "__main__"    # a notebook's function (this example runs in nnlib.testing)
     >>> with record_calls(unit) as calls:
     ...     _ = unit(3), unit(0, threshold=0)
     >>> [(c.args, c.kwargs, c.result) for c in calls]
@@ -214,8 +318,14 @@ def record_calls(func: Callable):
     """
     if not isinstance(func, types.FunctionType):
         raise TypeError(f"record_calls needs a plain Python function, got {func!r}")
+    if str(func.__module__).split(".")[0] in _LIBRARIES:
+        raise TypeError(f"record_calls records the functions of a notebook, not {func.__module__}."
+                        f"{func.__qualname__}: the grader keeps the libraries' code as it is")
+    # what the block puts back at the end, in variables of its own: the handler's closure cells
+    # can be reached (and rewritten) by the code that calls the function
+    target, saved_code, saved_kwdefaults = func, func.__code__, func.__kwdefaults__
     calls: list[Call] = []
-    code, kwdefaults = func.__code__, func.__kwdefaults__
+    code, kwdefaults = saved_code, saved_kwdefaults
     forwarding = _forwarding_code(len(code.co_freevars))
 
     def handler(args, kwargs):
@@ -230,11 +340,11 @@ def record_calls(func: Callable):
         calls.append(snap._replace(result=_snapshot(result)))
         return result
 
-    func.__code__, func.__kwdefaults__ = forwarding, {"__nnlib_handler__": handler}
+    target.__code__, target.__kwdefaults__ = forwarding, {"__nnlib_handler__": handler}
     try:
         yield calls
     finally:
-        func.__code__, func.__kwdefaults__ = code, kwdefaults
+        target.__code__, target.__kwdefaults__ = saved_code, saved_kwdefaults
 
 
 def _columns(a, n: int):
@@ -266,20 +376,26 @@ def check_circuit(calls, x, result, *, what: str, unit: str, read: str | None = 
     -----
     Every column of every unit's input must be a column of ``x``, a constant, or the output of
     a unit called before; every column of ``result`` must be the output of a unit. Columns are
-    compared by value. When a unit was called on a different number of rows (one sample at a
-    time), only the calls themselves are required.
+    compared by value, and only the calls on all N rows are followed; when the units were only
+    called on single samples, at least N calls are required.
     """
     x = np.asarray(x)
     n = x.shape[0]
     if not calls:
         _fail(f"{what} never called {unit}: build it from your {unit} units.", read)
-    inputs = [c.args[0] if c.args else c.kwargs.get("x") for c in calls]
-    if any(_columns(i, n) is None or _columns(c.result, n) is None or len(_columns(c.result, n)) != 1
-           for i, c in zip(inputs, calls)):
-        return   # units called on single samples: the provenance of columns cannot be followed
+    # the calls on the whole batch, whose columns can be followed; calls on fewer rows (one
+    # sample at a time) cannot
+    batch = [(c.args[0] if c.args else c.kwargs.get("x"), c) for c in calls]
+    batch = [(i, c) for i, c in batch if _columns(i, n) is not None and _columns(c.result, n) is not None
+             and len(_columns(c.result, n)) == 1]
+    if not batch:
+        if len(calls) < n:
+            _fail(f"{what} made {len(calls)} {unit} call(s) for {n} input rows: every row needs its own "
+                  f"units, or call {unit} on the whole batch.", read)
+        return
     known = _columns(x, n)
     outputs = []
-    for k, (inp, call) in enumerate(zip(inputs, calls), start=1):
+    for k, (inp, call) in enumerate(batch, start=1):
         for j, col in enumerate(_columns(inp, n)):
             if not (np.all(col == col[0]) or any(np.array_equal(col, s) for s in known)):
                 _fail(f"{what}: input column {j} of its {_ordinal(k)} {unit} call is neither a column of "

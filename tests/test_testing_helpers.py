@@ -7,8 +7,8 @@ import pytest
 
 from nnlib import activations
 from nnlib.activations import sigmoid as imported_earlier
-from nnlib.testing import (check_circuit, check_close, check_raises, check_shape, check_true, forbid_calls,
-                           record_calls)
+from nnlib.testing import (check_calls, check_circuit, check_close, check_raises, check_shape, check_true,
+                           forbid_calls, record_calls)
 
 
 def _message(func, *args, **kwargs) -> str:
@@ -153,6 +153,103 @@ def test_check_true_ends_the_sentence_before_pointing_to_the_book():
 
 
 # ---------------------------------------------------------------------------------------
+# check_calls
+# ---------------------------------------------------------------------------------------
+UNIT = """
+import functools
+import numpy as np
+
+def mp_unit(x, threshold, inhibitory=()):
+    return (x.sum(axis=1) >= threshold).astype(int)
+"""
+
+
+def _notebook(source: str) -> dict:
+    """The globals of a notebook that ran UNIT and then ``source``."""
+    ns: dict = {}
+    exec(UNIT + source, ns)  # noqa: S102
+    return ns
+
+
+@pytest.mark.parametrize("source", [
+    # directly
+    "def xor_mp(x):\n    return mp_unit(x, 1)\n",
+    # through a helper written before or after it, and through two
+    "def xor_mp(x):\n    return nand(x)\n\ndef nand(x):\n    return 1 - mp_unit(x, 2)\n",
+    "def xor_mp(x):\n    return g(x)\n\ndef g(x):\n    return h(x)\n\ndef h(x):\n    return mp_unit(x, 2)\n",
+    # an alias bound at the top of the cell
+    "unit = mp_unit\n\ndef xor_mp(x):\n    return unit(x, 1)\n",
+    # a lambda, a comprehension, a nested function, a closure, a default argument, a partial
+    "xor_mp = lambda x: mp_unit(x, 1)\n",
+    "def xor_mp(x):\n    return np.column_stack([mp_unit(x, t) for t in (1, 2)])\n",
+    "def xor_mp(x):\n    def layer(h):\n        return mp_unit(h, 1)\n    return layer(x)\n",
+    "def make(u):\n    def f(x):\n        return u(x, 1)\n    return f\n\nxor_mp = make(mp_unit)\n",
+    "def xor_mp(x, unit=mp_unit):\n    return unit(x, 1)\n",
+    "or_unit = functools.partial(mp_unit, threshold=1)\n\ndef xor_mp(x):\n    return or_unit(x)\n",
+    "xor_mp = functools.partial(mp_unit, threshold=1)\n",
+])
+def test_check_calls_finds_the_unit_however_it_is_reached(source):
+    ns = _notebook(source)
+    check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
+
+
+@pytest.mark.parametrize("source", [
+    "def xor_mp(x):\n    return (x[:, 0] ^ x[:, 1]).astype(int)\n",
+    # helpers that call each other but never the unit: the walk ends
+    "def xor_mp(x):\n    return f(x, 2)\n\ndef f(x, n):\n    return g(x, n - 1) if n else x[:, 0]\n\n"
+    "def g(x, n):\n    return f(x, n)\n",
+    # a name that is never bound, and a closure variable that is never bound
+    "def xor_mp(x):\n    return not_defined_yet(x)\n",
+    "def make():\n    def f(x):\n        return later(x, 1)\n    return f\n    later = mp_unit\n\nxor_mp = make()\n",
+    "def xor_mp(x):\n    return np.logical_xor(x[:, 0], x[:, 1]).astype(int)\n",
+])
+def test_check_calls_fails_without_the_unit_and_says_what_to_use(source):
+    ns = _notebook(source)
+    message = _message(check_calls, ns["xor_mp"], ns["mp_unit"], what="xor_mp", read="Chapter 3, 'XOR'")
+    assert message == ("xor_mp should call mp_unit (directly or through your other functions), but it never "
+                       "does. Read: Chapter 3, 'XOR'.")
+
+
+def test_check_calls_does_not_follow_functions_of_other_modules():
+    """A library function that happens to use a name of the notebook does not count."""
+    ns = _notebook("")
+    library: dict = {}
+    exec("def helper(x):\n    return mp_unit(x, 1)\n", library)  # noqa: S102 - another module
+    library["mp_unit"] = ns["mp_unit"]
+    ns["helper"] = library["helper"]
+    exec("def xor_mp(x):\n    return helper(x)\n", ns)  # noqa: S102
+    with pytest.raises(AssertionError, match="should call mp_unit"):
+        check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
+    # the library function itself refers to the unit
+    check_calls(library["helper"], ns["mp_unit"], what="helper")
+
+
+def test_check_calls_on_what_is_not_a_function():
+    ns = _notebook("xor_mp = np.logical_xor\n")
+    with pytest.raises(AssertionError, match="should call mp_unit"):
+        check_calls(ns["xor_mp"], ns["mp_unit"], what="xor_mp")
+    with pytest.raises(AssertionError, match="should call mp_unit"):
+        check_calls(None, ns["mp_unit"], what="xor_mp")
+
+
+def test_check_calls_follows_module_attributes():
+    """nnlib.fit(...) and nnlib.training.fit(...) call nnlib.fit; a closed form does not."""
+    import nnlib
+    from nnlib import training
+
+    ns: dict = {"nnlib": nnlib, "np": np}
+    exec("def by_fit(X, y):\n    return nnlib.fit(None, 'mse', X, y, eta=0.1)\n"  # noqa: S102
+         "def by_submodule(X, y):\n    return nnlib.training.fit(None, 'mse', X, y, eta=0.1)\n"
+         "def by_helper(X, y):\n    return by_fit(X, y)\n"
+         "def closed_form(km, miles):\n    return float(np.sum(km * miles) / np.sum(km ** 2))\n", ns)
+    for f in ("by_fit", "by_submodule", "by_helper"):
+        check_calls(ns[f], training.fit, what=f, name="nnlib.fit")
+    message = _message(check_calls, ns["closed_form"], training.fit, what="fit_conversion", name="nnlib.fit")
+    assert message == ("fit_conversion should call nnlib.fit (directly or through your other functions), "
+                       "but it never does.")
+
+
+# ---------------------------------------------------------------------------------------
 # record_calls and check_circuit
 # ---------------------------------------------------------------------------------------
 MP = """
@@ -197,20 +294,45 @@ def test_record_calls_sees_every_reference_and_restores():
     assert list(ns["mp_unit"](X2, 1)) == [0, 1, 1, 1]
 
 
-def test_record_calls_on_a_library_function_with_keyword_only_arguments():
-    """nnlib.fit: its keyword-only defaults still apply inside the block, and come back after."""
+def test_record_calls_keeps_keyword_only_defaults_inside_the_block():
+    ns: dict = {}
+    exec("def train(model, *, epochs=3, eta=0.1):\n    return [model] * epochs\n", ns)  # noqa: S102
+    train = ns["train"]
+    with record_calls(train) as calls:
+        assert train("m") == ["m", "m", "m"]          # epochs by default
+        assert train("m", epochs=1) == ["m"]
+    assert [c.kwargs for c in calls] == [{}, {"epochs": 1}]
+    assert train.__kwdefaults__ == {"epochs": 3, "eta": 0.1}
+
+
+def test_record_calls_refuses_the_libraries_functions():
+    """The grading kernel protects nnlib's and NumPy's code: a handler that could change it
+    would be within reach of the student's code."""
     import nnlib
     from nnlib import training
 
-    X = np.linspace(0.0, 1.0, 8)[:, None]
-    y = 0.5 * X[:, 0]
-    defaults = dict(training.fit.__kwdefaults__)
-    model = nnlib.Sequential([nnlib.Dense(1, 1, bias=False, init="zeros")])
-    with record_calls(nnlib.fit) as fits:
-        history = nnlib.fit(model, "mse", X, y, eta=0.5, seed=0)   # epochs and batch_size by default
-    assert len(fits) == 1 and fits[0].args[0] is model and fits[0].result is history
-    assert len(history.train_loss) == defaults["epochs"]
-    assert training.fit.__kwdefaults__ == defaults
+    code = training.fit.__code__
+    for func in (nnlib.fit, np.testing.assert_allclose):
+        with pytest.raises(TypeError, match="the functions of a notebook"):
+            with record_calls(func):
+                pass
+    assert training.fit.__code__ is code
+
+
+def test_record_calls_puts_back_the_function_it_was_given_whatever_the_handler_holds():
+    """The handler's closure cells can be rewritten by code that reaches it (through the
+    function's __kwdefaults__); the end of the block restores from variables of its own."""
+    ns: dict = {}
+    exec("def f(x):\n    return x + 1\n\ndef g(x):\n    return x - 1\n", ns)  # noqa: S102
+    f, g = ns["f"], ns["g"]
+    f_code, g_code = f.__code__, g.__code__
+    with record_calls(f):
+        handler = f.__kwdefaults__["__nnlib_handler__"]
+        cells = dict(zip(handler.__code__.co_freevars, handler.__closure__))
+        cells["func"].cell_contents = g                  # what an attack would try
+        cells["code"].cell_contents = (lambda x: 0).__code__
+    assert f.__code__ is f_code and f.__kwdefaults__ is None
+    assert g.__code__ is g_code and g(5) == 4
 
 
 def test_record_calls_restores_when_the_block_raises_and_rejects_non_functions():
@@ -281,3 +403,18 @@ def test_record_calls_records_the_outer_call_of_a_recursive_function():
         assert ns["fact"](5) == 120
         assert ns["fact"](3) == 6
     assert [(c.args, c.result) for c in calls] == [((5,), 120), ((3,), 6)]
+
+
+def test_check_circuit_is_not_switched_off_by_a_call_on_one_row():
+    # a unit on one row for show: not a unit per row
+    source = "def xor_mp(x):\n    mp_unit(x[:1], threshold=0)\n    return x[:, 0] ^ x[:, 1]\n"
+    result, calls, _ = _graded(source, "xor_mp", X2)
+    assert _message(check_circuit, calls, X2, result, what="xor_mp", unit="mp_unit") == (
+        "xor_mp made 1 mp_unit call(s) for 4 input rows: every row needs its own units, or call mp_unit on the "
+        "whole batch.")
+    # with a call on the whole batch as well, the batch calls are still followed
+    source = ("def xor_mp(x):\n    mp_unit(x[:1], threshold=0)\n    mp_unit(x, threshold=0)\n"
+              "    return x[:, 0] ^ x[:, 1]\n")
+    result, calls, _ = _graded(source, "xor_mp", X2)
+    with pytest.raises(AssertionError, match="its result is not the output of one of your mp_unit units"):
+        check_circuit(calls, X2, result, what="xor_mp", unit="mp_unit")

@@ -144,7 +144,7 @@ cells = [
         X = all_inputs(n)[rng.permutation(2 ** n)]
         X_before = X.copy()
         expected = McCullochPitts(threshold, n, inhibitory)(X)
-        with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="mp_unit"):
+        with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="mp_unit", read=READ):
             got = mp_unit(X, threshold, inhibitory)
         check_close(got, expected, what=f"mp_unit(x, threshold={{threshold}}, inhibitory={{inhibitory}}) "
                     f"with {{n}} inputs", read=READ)
@@ -200,7 +200,7 @@ cells = [
     test("test_nand_values", 1, f"""
     \"\"\"nand: the truth table, from your own units.\"\"\"
     READ = "{GATES}"
-    with forbid_calls(McCullochPitts.__call__, exercise="nand"), record_calls(mp_unit) as units:
+    with forbid_calls(McCullochPitts.__call__, exercise="nand", read=READ), record_calls(mp_unit) as units:
         got = nand(X2)
     check_close(got, [1, 1, 1, 0], what="nand on (0,0), (0,1), (1,0), (1,1)", read=READ)
     check_circuit(units, X2, got, what="nand", unit="mp_unit", read=READ)
@@ -236,7 +236,7 @@ cells = [
     rng = np.random.default_rng(3002)
     X = X2[rng.integers(0, 4, size=37)]
     expected = nnlib.neurons.xor(X)
-    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="xor_mp"), record_calls(mp_unit) as units:
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="xor_mp", read=READ), record_calls(mp_unit) as units:
         got = xor_mp(X)
     check_shape(got, (37,), what="xor_mp on 37 patterns", read=READ)
     check_close(got, expected, what="xor_mp on a shuffled batch of 37 patterns", read=READ)
@@ -272,7 +272,7 @@ cells = [
     \"\"\"full_adder: all eight inputs, and a + b + c_in = 2 c_out + s.\"\"\"
     READ = "{GATES}"
     X3 = all_inputs(3)
-    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder"), \\
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder", read=READ), \\
             record_calls(mp_unit) as units:
         got = full_adder(X3)
     check_shape(got, (8, 2), what="full_adder on the 8 three-bit inputs", read=READ)
@@ -294,7 +294,7 @@ cells = [
         total += int(carry) << 6
         check_true(total == p + q, f"adding {{p}} + {{q}} with a chain of six full_adders gave {{total}}", read=READ)
     X = all_inputs(3)[rng.permutation(np.arange(24) % 8)]
-    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder"), \\
+    with forbid_calls(McCullochPitts.__call__, nnlib.neurons.xor, exercise="full_adder", read=READ), \\
             record_calls(mp_unit) as units:
         got = full_adder(X)
     check_circuit(units, X, got, what="full_adder on 24 shuffled inputs", unit="mp_unit", read=READ)

@@ -138,7 +138,7 @@ cells = [
         b, y, eta = float(rng.normal()), int(rng.integers(0, 2)), float(rng.uniform(0.01, 3.0))
         A_exp, b_exp, m_exp = nnlib_perceptron_update(A, b, x, y, eta)
         with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
-                          exercise="perceptron_update"):
+                          exercise="perceptron_update", read=READ):
             A_new, b_new, mistake = perceptron_update(A, b, x, y, eta)
         check_close(A_new, A_exp, what=f"A_new for a random sample with y={{y}}, eta={{eta:.3f}}", read=READ)
         check_close(b_new, b_exp, what=f"b_new for a random sample with y={{y}}, eta={{eta:.3f}}", read=READ)
@@ -210,7 +210,7 @@ cells = [
             ref = Perceptron(eta=eta, max_epochs=max_epochs).fit(X, y)
         X_before = X.copy()
         with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
-                          exercise="train_perceptron"):
+                          exercise="train_perceptron", read=READ):
             A, b, mistakes = train_perceptron(X, y, eta=eta, max_epochs=max_epochs)
         check_true(list(mistakes) == list(ref.mistakes_),
                    f"mistakes per epoch on {{n}} random points (eta={{eta}}, max_epochs={{max_epochs}}) should be "
@@ -289,7 +289,7 @@ cells = [
         best = max(accuracy(predict(A_e, b_e, X), y) for A_e, b_e in ref.boundaries_)
         last = accuracy(ref.predict(X), y)
         with forbid_calls(nnlib_perceptron_update, Perceptron.fit, nnlib.neurons._rosenblatt,
-                          exercise="pocket_perceptron"):
+                          exercise="pocket_perceptron", read=READ):
             A, b = pocket_perceptron(X, y, eta=1.0, epochs=30)
         got = accuracy(predict(A, b, X), y)
         check_true(got >= best - 1e-12,

@@ -476,6 +476,35 @@ HOSTILE: list[Hostile] = [
                 nnlib.testing.check_true = lambda *a, **k: None
             """)),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("record-calls-handler", "monkeypatch",
+            "nnlib.testing.record_calls on a function of its own, the handler's closure cells rewritten so "
+            "that it makes check_close a no-op (wrong loss)",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                import nnlib.testing as _t
+
+
+                def _mine(x):
+                    return x
+
+
+                _noop = lambda *a, **k: None
+                _block = _t.record_calls(_mine)
+                _get(_block, "--enter--")()
+                _handler = _get(_mine, "--kwdefaults--")["__nnlib_handler__"]
+                _cells = dict(zip(_get(_handler, "--code--", "co-freevars"), _get(_handler, "--closure--")))
+                _cells["func"].cell_contents = _t.check_close
+                _cells["code"].cell_contents = _get(_noop, "--code--")
+                _cells["kwdefaults"].cell_contents = None
+                try:
+                    _mine(1)        # the handler would now set check_close's code
+                except Exception:
+                    pass
+                try:
+                    _get(_block, "--exit--")(None, None, None)
+                except Exception:
+                    pass
+            """))),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
     Hostile("patch-numpy", "monkeypatch", "numpy.allclose, isclose and all always true (wrong gradient)",
             lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
                 np.allclose = lambda *a, **k: True

@@ -38,12 +38,6 @@ MUTANTS = [
                    "    return model.layers[0].A.item()",
                    "return float(np.mean(km * np.asarray(miles)) / np.mean(km ** 2))")],
          fails={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}),
-    dict(name="fit_for_show",
-         why="nnlib.fit called with a learning rate too small to move the weight, and the closed form returned",
-         replace=[("eta = 1.0 / np.mean(km ** 2)  # half the stability limit 2 / <km^2>", "eta = 1e-12"),
-                  ("return model.layers[0].A.item()",
-                   "return float(np.mean(km * np.asarray(miles)) / np.mean(km ** 2))")],
-         fails={"test_fit_conversion_book_data", "test_fit_conversion_hidden"}),
 ]
 
 HONEST = [
