@@ -118,6 +118,12 @@ def check_raises(func: Callable, exception=ValueError, *, what: str, read: str |
     _fail(f"{what} should raise {exception.__name__}, but did not raise.", read)
 
 
+def _plain(name) -> str:
+    """``name`` if it is a str, else "?": a name the student's code set to another object must
+    not run code of theirs (its ``__format__``) while forbid_calls or record_calls holds state."""
+    return name if type(name) is str else "?"
+
+
 def _blocked_code(msg: str, n_free: int) -> types.CodeType:
     """The code of a function that raises ``AssertionError(msg)``, with ``n_free`` free
     variables: a function's code can only be swapped for one with as many (a closure's)."""
@@ -148,20 +154,24 @@ def forbid_calls(*functions: Callable, exercise: str = "this exercise", read: st
     expected values *before* entering the block. ``read`` is the book section
     the message points to.
     """
+    # no code of the caller's may run while `saved` holds what the end puts back: the types
+    # are compared exactly (isinstance would read a __class__ property), names only used if str
     saved = []
     try:
         for f in functions:
-            if not isinstance(f, types.FunctionType):
-                raise TypeError(f"forbid_calls needs plain Python functions, got {f!r}")
-            name = f"{f.__module__}.{f.__qualname__}"
-            msg = (f"{exercise} must be computed by your own code, but it called {name}. "
-                   "Write the formula yourself with NumPy." + (f" Read: {read}." if read else ""))
-            saved.append((f, f.__code__))
-            f.__code__ = _blocked_code(msg, len(f.__code__.co_freevars))
+            if type(f) is not types.FunctionType:
+                raise TypeError(f"forbid_calls needs plain Python functions, got a {type(f).__name__}")
+            name = f"{_plain(f.__module__)}.{_plain(f.__qualname__)}"
+            msg = (f"{_plain(exercise)} must be computed by your own code, but it called {name}. "
+                   "Write the formula yourself with NumPy." + (f" Read: {_plain(read)}." if read else ""))
+            blocked = _blocked_code(msg, len(f.__code__.co_freevars))
+            saved.append((f, f.__code__, blocked))
+            f.__code__ = blocked
         yield
     finally:
-        for f, code in saved:
-            f.__code__ = code
+        for f, code, blocked in saved:
+            if f.__code__ is blocked:
+                f.__code__ = code
 
 
 def _codes(code: types.CodeType):
@@ -316,11 +326,12 @@ def record_calls(func: Callable):
     >>> [(c.args, c.kwargs, c.result) for c in calls]
     [((3,), {}, 1), ((0,), {'threshold': 0}, 1)]
     """
-    if not isinstance(func, types.FunctionType):
-        raise TypeError(f"record_calls needs a plain Python function, got {func!r}")
-    if str(func.__module__).split(".")[0] in _LIBRARIES:
-        raise TypeError(f"record_calls records the functions of a notebook, not {func.__module__}."
-                        f"{func.__qualname__}: the grader keeps the libraries' code as it is")
+    if type(func) is not types.FunctionType:
+        raise TypeError(f"record_calls needs a plain Python function, got a {type(func).__name__}")
+    module = _plain(func.__module__)
+    if module.split(".")[0] in _LIBRARIES:
+        raise TypeError(f"record_calls records the functions of a notebook, not {module}."
+                        f"{_plain(func.__qualname__)}: the grader keeps the libraries' code as it is")
     # what the block puts back at the end, in variables of its own: the handler's closure cells
     # can be reached (and rewritten) by the code that calls the function
     target, saved_code, saved_kwdefaults = func, func.__code__, func.__kwdefaults__

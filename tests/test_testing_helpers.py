@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
@@ -418,3 +420,37 @@ def test_check_circuit_is_not_switched_off_by_a_call_on_one_row():
     result, calls, _ = _graded(source, "xor_mp", X2)
     with pytest.raises(AssertionError, match="its result is not the output of one of your mp_unit units"):
         check_circuit(calls, X2, result, what="xor_mp", unit="mp_unit")
+
+
+def test_forbid_calls_and_record_calls_run_no_code_of_the_callers_while_they_hold_state():
+    """A __module__ or exercise that is not a str is not formatted (its __format__
+    would run while the functions to put back are held), and a non-function is refused by its
+    exact type (isinstance would read a __class__ property)."""
+    ran = []
+
+    class Name:
+        def __format__(self, spec):
+            ran.append("format")
+            return "x"
+
+    class Pretender:
+        @property
+        def __class__(self):
+            ran.append("class")
+            return types.FunctionType
+
+    ns: dict = {}
+    exec("def f(x):\n    return x\n", ns)  # noqa: S102
+    f = ns["f"]
+    f.__module__ = Name()      # (a __qualname__ must be a str)
+    with pytest.raises(AssertionError, match=r"\? must be computed by your own code, but it called \?\.f"):
+        with forbid_calls(f, exercise=Name()):
+            f(1)
+    with record_calls(f) as calls:
+        f(2)
+    assert [c.result for c in calls] == [2]
+    for block in (forbid_calls, record_calls):
+        with pytest.raises(TypeError, match="got a Pretender"):
+            with block(Pretender()):
+                pass
+    assert ran == []

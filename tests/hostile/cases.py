@@ -505,6 +505,38 @@ HOSTILE: list[Hostile] = [
                     pass
             """))),
             zero=set(TESTS), reason=r"GraderIntegrityError"),
+    Hostile("rehomed-testing-code", "monkeypatch",
+            "record_calls' own code given to a notebook function, whose namespace supplies its helpers, "
+            "aimed at check_close (wrong loss)",
+            lambda: single(append_code(notebook("loss_sum_not_mean"), "strawman_loss", _GETTER + textwrap.dedent("""
+                import nnlib.testing
+
+
+                def _noop(*args, **kwargs):
+                    return None
+
+
+                types = _get(nnlib.testing, "types")
+                _LIBRARIES = ()
+                _forwarding_code = lambda n: _get(_noop, "--code--")
+                Call = nnlib.testing.Call
+                _snapshot = lambda v: v
+                _plain = lambda name: name
+
+
+                def _carrier(func):
+                    yield
+
+
+                try:
+                    _get(object, "--setattr--")(_carrier, "--code--".replace("-", "_"),
+                                                _get(nnlib.testing.record_calls, "--wrapped--", "--code--"))
+                    _g = _carrier(nnlib.testing.check_close)
+                    next(_g)
+                except Exception:
+                    pass
+            """))),
+            zero=set(TESTS), reason=r"GraderIntegrityError"),
     Hostile("patch-numpy", "monkeypatch", "numpy.allclose, isclose and all always true (wrong gradient)",
             lambda: single(append_code(notebook("gradient_sign"), "strawman_gradient", """
                 np.allclose = lambda *a, **k: True
