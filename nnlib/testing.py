@@ -124,20 +124,25 @@ def _plain(name) -> str:
     return name if type(name) is str else "?"
 
 
-def _blocked_code(msg: str, n_free: int) -> types.CodeType:
-    """The code of a function that raises ``AssertionError(msg)``, with ``n_free`` free
-    variables: a function's code can only be swapped for one with as many (a closure's)."""
+def _template_code(name: str, params: str, statement: str, n_free: int) -> types.CodeType:
+    """The code of ``def name(params): statement`` with ``n_free`` free variables: a function's
+    code can only be swapped for one with as many (a closure's)."""
     cells = [f"_cell{i}" for i in range(n_free)]
     src = "def _outer():\n"
     src += "".join(f"    {c} = None\n" for c in cells)
-    src += "    def _blocked(*args, **kwargs):\n"
+    src += f"    def {name}({params}):\n"
     if cells:
         src += f"        {', '.join(cells)}\n"
-    src += f"        raise AssertionError({msg!r})\n"
-    src += "    return _blocked\n"
+    src += f"        {statement}\n"
+    src += f"    return {name}\n"
     ns: dict = {}
     exec(src, ns)  # noqa: S102
     return ns["_outer"]().__code__
+
+
+def _blocked_code(msg: str, n_free: int) -> types.CodeType:
+    """The code of a function that raises ``AssertionError(msg)``, with ``n_free`` free variables."""
+    return _template_code("_blocked", "*args, **kwargs", f"raise AssertionError({msg!r})", n_free)
 
 
 @contextlib.contextmanager
@@ -278,19 +283,9 @@ class Call(NamedTuple):
 
 def _forwarding_code(n_free: int) -> types.CodeType:
     """The code of ``def f(*args, __nnlib_handler__, **kwargs): return __nnlib_handler__(args,
-    kwargs)`` with ``n_free`` free variables (a function's code can only be swapped for one
-    with as many)."""
-    cells = [f"_cell{i}" for i in range(n_free)]
-    src = "def _outer():\n"
-    src += "".join(f"    {c} = None\n" for c in cells)
-    src += "    def _forward(*args, __nnlib_handler__, **kwargs):\n"
-    if cells:
-        src += f"        {', '.join(cells)}\n"
-    src += "        return __nnlib_handler__(args, kwargs)\n"
-    src += "    return _forward\n"
-    ns: dict = {}
-    exec(src, ns)  # noqa: S102
-    return ns["_outer"]().__code__
+    kwargs)`` with ``n_free`` free variables."""
+    return _template_code("_forward", "*args, __nnlib_handler__, **kwargs",
+                          "return __nnlib_handler__(args, kwargs)", n_free)
 
 
 # packages whose functions record_calls refuses: the grading kernel protects their code
