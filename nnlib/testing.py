@@ -382,8 +382,10 @@ def check_circuit(calls, x, result, *, what: str, unit: str, read: str | None = 
     -----
     Every column of every unit's input must be a column of ``x``, a constant, or the output of
     a unit called before; every column of ``result`` must be the output of a unit. Columns are
-    compared by value, and only the calls on all N rows are followed; when the units were only
-    called on single samples, at least N calls are required.
+    compared by value, and only the calls on all N rows are followed. The outputs of calls on
+    fewer rows (one sample at a time) cannot be followed: when the units were only called that
+    way, at least N such calls are required, and when they were called both ways, a circuit
+    that the calls on all N rows do not explain passes if there were at least N of the others.
     """
     x = np.asarray(x)
     n = x.shape[0]
@@ -399,25 +401,36 @@ def check_circuit(calls, x, result, *, what: str, unit: str, read: str | None = 
             _fail(f"{what} made {len(calls)} {unit} call(s) for {n} input rows: every row needs its own "
                   f"units, or call {unit} on the whole batch.", read)
         return
+    problem = _unexplained(batch, x, result, what=what, unit=unit)
+    # a circuit that also runs units one sample at a time (a loop over the rows for some of its
+    # signals) builds columns from outputs that cannot be followed
+    if problem is not None and len(calls) - len(batch) < n:
+        _fail(problem, read)
+
+
+def _unexplained(batch, x, result, *, what: str, unit: str) -> str | None:
+    """Why the calls on all N rows, ``batch`` [(input, Call)], do not explain ``result``, or None."""
+    n = x.shape[0]
     known = _columns(x, n)
     outputs = []
     for k, (inp, call) in enumerate(batch, start=1):
         for j, col in enumerate(_columns(inp, n)):
             if not (np.all(col == col[0]) or any(np.array_equal(col, s) for s in known)):
-                _fail(f"{what}: input column {j} of its {_ordinal(k)} {unit} call is neither a column of "
-                      f"{what}'s input, nor the output of an earlier {unit}, nor a constant. Compute "
-                      f"every signal with your {unit} units, not with NumPy.", read)
+                return (f"{what}: input column {j} of its {_ordinal(k)} {unit} call is neither a column of "
+                        f"{what}'s input, nor the output of an earlier {unit}, nor a constant. Compute "
+                        f"every signal with your {unit} units, not with NumPy.")
         out = _columns(call.result, n)[0]
         known.append(out)
         outputs.append(out)
     got = _columns(result, n)
     if got is None:
-        return   # the shape is the value checks' business
+        return None   # the shape is the value checks' business
     for j, col in enumerate(got):
         if not any(np.array_equal(col, o) for o in outputs):
             where = f"column {j} of its result" if len(got) > 1 else "its result"
-            _fail(f"{what}: {where} is not the output of one of your {unit} units. The last layer "
-                  f"of the circuit must be {unit}s too; do not combine their outputs with NumPy.", read)
+            return (f"{what}: {where} is not the output of one of your {unit} units. The last layer "
+                    f"of the circuit must be {unit}s too; do not combine their outputs with NumPy.")
+    return None
 
 
 def _ordinal(k: int) -> str:

@@ -361,6 +361,9 @@ def test_record_calls_restores_when_the_block_raises_and_rejects_non_functions()
     # one sample at a time: provenance cannot be followed, the calls are enough
     "def xor_mp(x):\n    return np.array([mp_unit(np.column_stack([mp_unit(r[None], 1), mp_unit(r[None], 2)]), 1, [1])[0]"
     " for r in x])\n",
+    # both ways: the OR on the whole batch, the AND one sample at a time, the output unit on the batch
+    "def xor_mp(x):\n    both = np.array([mp_unit(r[None], 2)[0] for r in x])\n"
+    "    return mp_unit(np.column_stack([mp_unit(x, 1), both]), threshold=1, inhibitory=[1])\n",
 ])
 def test_check_circuit_accepts_circuits_of_units(source):
     result, calls, _ = _graded(source, "xor_mp", X2)
@@ -420,6 +423,19 @@ def test_check_circuit_is_not_switched_off_by_a_call_on_one_row():
     result, calls, _ = _graded(source, "xor_mp", X2)
     with pytest.raises(AssertionError, match="its result is not the output of one of your mp_unit units"):
         check_circuit(calls, X2, result, what="xor_mp", unit="mp_unit")
+
+
+def test_check_circuit_cannot_follow_units_run_one_sample_at_a_time_next_to_batch_calls():
+    """A circuit with some signals computed in a loop over the rows: the batch calls do not
+    explain it, and N calls on single samples are what a loop over N rows makes."""
+    loop = "def xor_mp(x):\n    either = np.array([mp_unit(r[None], 1)[0] for r in x[:{rows}]])\n"
+    tail = "    return mp_unit(np.column_stack([np.resize(either, len(x)), mp_unit(x, 2)]), 1, [1])\n"
+    result, calls, _ = _graded(loop.format(rows=4) + tail, "xor_mp", X2)
+    check_circuit(calls, X2, result, what="xor_mp", unit="mp_unit")
+    result, calls, _ = _graded(loop.format(rows=3) + tail, "xor_mp", X2)    # fewer calls than rows
+    assert _message(check_circuit, calls, X2, result, what="xor_mp", unit="mp_unit") == (
+        "xor_mp: input column 0 of its 2nd mp_unit call is neither a column of xor_mp's input, nor the output "
+        "of an earlier mp_unit, nor a constant. Compute every signal with your mp_unit units, not with NumPy.")
 
 
 def test_forbid_calls_and_record_calls_run_no_code_of_the_callers_while_they_hold_state():

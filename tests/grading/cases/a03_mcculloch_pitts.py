@@ -107,4 +107,17 @@ HONEST = [
                    "hidden = np.column_stack([mp_unit(x, **OR_UNIT), nand(x)])\n    return mp_unit(hidden, **AND_UNIT)"),
                   ("inhibitory=np.flatnonzero(pattern == 0).tolist())",
                    "inhibitory=[j for j, bit in enumerate(pattern) if bit == 0])")]),
+    dict(name="adder_row_by_row",
+         why="the full adder's carry on the whole batch, its sum bit from units run one sample at a time "
+             "(outputs that check_circuit cannot follow)",
+         replace=[("at_least_one = mp_unit(x, threshold=1)\n    at_least_two = mp_unit(x, threshold=2)\n"
+                   "    all_three = mp_unit(x, threshold=3)\n"
+                   "    exactly_one = mp_unit(np.column_stack([at_least_one, at_least_two]), threshold=1, inhibitory=[1])\n"
+                   "    s = mp_unit(np.column_stack([exactly_one, all_three]), threshold=1)\n"
+                   "    return np.column_stack([s, at_least_two])",
+                   "carry = mp_unit(x, threshold=2)\n    sums = []\n    for row in x:\n        r = row[None, :]\n"
+                   "        one = mp_unit(np.column_stack([mp_unit(r, threshold=1), mp_unit(r, threshold=2)]),"
+                   " threshold=1, inhibitory=[1])\n"
+                   "        sums.append(mp_unit(np.column_stack([one, mp_unit(r, threshold=3)]), threshold=1)[0])\n"
+                   "    return np.column_stack([np.array(sums), carry])")]),
 ]
