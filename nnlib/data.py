@@ -80,7 +80,7 @@ def linearly_separable(n: int = 100, margin: float = 0.5, seed=None, *, return_b
     r"""Two classes in the plane separated by a line with a known margin.
 
     Points are drawn uniformly from :math:`[-3, 3]^2`; a random line
-    :math:`\mathbf w \cdot \mathbf x + c = 0` (unit :math:`\mathbf w`) through
+    :math:`\mathbf a \cdot \mathbf x + c = 0` (unit normal :math:`\mathbf a`) through
     the middle region is chosen, and points closer to it than ``margin / 2``
     are rejected and redrawn. Every point therefore lies at distance at least
     ``margin / 2`` from the line. (The margin :math:`\gamma` of the perceptron's
@@ -95,14 +95,14 @@ def linearly_separable(n: int = 100, margin: float = 0.5, seed=None, *, return_b
         Width of the empty band around the line.
     seed : None, int or Generator
     return_boundary : bool, default False
-        Also return the true line ``(w, c)``.
+        Also return the true line ``(a, c)``.
 
     Returns
     -------
     X : ndarray, shape (n, 2)
     y : ndarray of int, shape (n,)
-        1 where :math:`\mathbf w \cdot \mathbf x + c > 0`, else 0.
-    (w, c) : (ndarray of shape (2,), float), only with ``return_boundary``
+        1 where :math:`\mathbf a \cdot \mathbf x + c > 0`, else 0.
+    (a, c) : (ndarray of shape (2,), float), only with ``return_boundary``
 
     Book: chapter 4, *The perceptron*.
     """
