@@ -14,7 +14,7 @@ step            what it runs
 ``collect``     ``nbgrader collect --update``: the exchange -> submitted/
 ``zip-collect`` ``nbgrader zip_collect --force``: LMS downloads in ``--from DIR/<assignment>/archive``
 ``autograde``   ``nbgrader autograde`` on every core (:mod:`nncourse.autograde`); checks nothing is lost
-``feedback``    ``nbgrader generate_feedback --force`` and ``release_feedback``: HTML back to the students
+``feedback``    ``nbgrader generate_feedback --force`` and ``release_feedback``: HTML back through the exchange
 ``grades``      ``nbgrader export``: one CSV row per student and assignment
 ``report``      the grade report (:mod:`nncourse.report`): report/index.html and index.md
 ==============  ==================================================================================
@@ -26,9 +26,11 @@ shared PostgreSQL database; setting ``NBGRADER_DB_URL`` does the same for nbgrad
 from __future__ import annotations
 
 import argparse
+import csv
 import functools
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from .course import Course, CourseError
@@ -72,17 +74,73 @@ def step_publish(course: Course, args) -> int:
 
 
 def step_due(course: Course, args) -> int:
-    print(f"== due {args.assignment}: {args.date}", flush=True)
+    from nbgrader.utils import parse_utc
+
+    known = course.assignments()
+    if args.assignment not in known:
+        raise CourseError(f"no assignment {args.assignment!r} in {course.folder('source', '.', '')} "
+                          f"(the assignments are: {', '.join(known) or 'none'})")
+    try:
+        utc = parse_utc(args.date)
+    except (ValueError, OverflowError) as exc:
+        raise CourseError(f"cannot read the due date {args.date!r} ({exc}); write it as "
+                          '"2025-11-03 23:59:00 Europe/Berlin" (a time zone name, or none for UTC)') from None
+    print(f"== due {args.assignment}: {args.date} (stored as {utc:%Y-%m-%d %H:%M:%S} UTC)", flush=True)
     course.nbgrader("db", "assignment", "add", args.assignment, f"--duedate={args.date}")
     return 0
+
+
+ROSTER_COLUMNS = ("id", "first_name", "last_name", "email")
+
+
+def read_roster(path: Path) -> list[dict]:
+    """The rows of a class list: a CSV with the column ``id`` (and first_name, last_name, email).
+
+    Read as a spreadsheet program writes it: UTF-8 with or without a byte-order mark, the
+    columns separated by commas, semicolons or tabs, the headers in any case. Other columns
+    are ignored; an empty or repeated id is an error that names its line.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise CourseError(f"the roster {path} is empty; its first line names the columns: {','.join(ROSTER_COLUMNS)}")
+    header = lines[0]
+    delimiter = max(",;\t", key=header.count) if any(d in header for d in ",;\t") else ","
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    keys = {k: k.strip().lower() for k in reader.fieldnames or []}
+    if "id" not in keys.values():
+        raise CourseError(f"the roster {path} has the columns {list(keys)} but none named 'id' (the student ids, "
+                          f"as in submitted/<id>/); its first line names the columns: {','.join(ROSTER_COLUMNS)}")
+    rows, seen = [], {}
+    for line, raw in enumerate(reader, start=2):
+        row = {keys[k]: (v or "").strip() for k, v in raw.items() if k in keys and keys[k] in ROSTER_COLUMNS}
+        if not any(row.values()):
+            continue                                   # a blank line
+        if not row.get("id"):
+            raise CourseError(f"line {line} of the roster {path} has no id")
+        if row["id"] in seen:
+            raise CourseError(f"the id {row['id']!r} is on lines {seen[row['id']]} and {line} of the roster {path}")
+        seen[row["id"]] = line
+        rows.append(row)
+    if not rows:
+        raise CourseError(f"the roster {path} names no students")
+    return rows
 
 
 def step_roster(course: Course, args) -> int:
     path = Path(args.file).resolve()
     if not path.is_file():
         raise CourseError(f"no roster file {path}")
-    print(f"== roster {path}", flush=True)
-    course.nbgrader("db", "student", "import", str(path))
+    rows = read_roster(path)
+    print(f"== roster {path}: {len(rows)} students", flush=True)
+    # nbgrader reads plain comma-separated UTF-8 with these column names only
+    with tempfile.TemporaryDirectory() as tmp:
+        clean = Path(tmp) / "roster.csv"
+        with open(clean, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=ROSTER_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        course.nbgrader("db", "student", "import", str(clean))
     return 0
 
 
@@ -137,6 +195,22 @@ def step_autograde(course: Course, args) -> int:
     return 0
 
 
+def _not_from_the_exchange(course: Course, assignment: str) -> list[str]:
+    """Students whose feedback on ``assignment`` cannot go back through the exchange, sorted.
+
+    ``nbgrader release_feedback`` files a student's feedback under a key made from the
+    ``timestamp.txt`` and ``submission_secret.txt`` that ``nbgrader submit`` put into the
+    submission, and fails on a feedback folder without them: a submission that came from an
+    LMS download (``zip-collect``), or that was copied into ``submitted/`` by hand.
+    """
+    base = course.folder("feedback", ".", "")
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir()
+                  if (p / assignment).is_dir() and not p.name.startswith(".")
+                  and not all((p / assignment / f).is_file() for f in ("timestamp.txt", "submission_secret.txt")))
+
+
 def step_feedback(course: Course, args) -> int:
     for a in _assignments(course, args.assignments):
         if not _has(course, "autograded", a):
@@ -144,7 +218,18 @@ def step_feedback(course: Course, args) -> int:
             continue
         print(f"== feedback {a}", flush=True)
         course.nbgrader("generate_feedback", a, "--force")
-        course.nbgrader("release_feedback", a)
+        by_hand = _not_from_the_exchange(course, a)
+        if by_hand:
+            folder = course.folder("feedback", "<student>", a)
+            print(f"   {len(by_hand)} submission(s) did not come through the exchange (zip-collect, or copied "
+                  f"into submitted/): return their feedback yourself, e.g. through the LMS; it is in "
+                  f"{folder}/: {', '.join(by_hand)}", flush=True)
+        exchanged = [s for s in course.submitted_students(a) if s not in by_hand
+                     and course.folder("feedback", s, a).is_dir()]
+        if not exchanged:
+            continue
+        extra = [f"--CourseDirectory.student_id_exclude={','.join(by_hand)}"] if by_hand else []
+        course.nbgrader("release_feedback", a, *extra)
     return 0
 
 

@@ -78,3 +78,18 @@ def test_zip_collect_reads_lms_downloads(demo, tmp_path):
     for student in ("zoe", "yan"):
         path = demo_dir / "submitted" / student / assignment / f"{notebook}.ipynb"
         assert path.is_file(), f"{student}'s download was not collected:\n{proc.stderr[-3000:]}"
+    # graded with the others; their feedback is written, but cannot go back through the exchange
+    # (an LMS download has no nbgrader time stamp or secret): the feedback step says so and
+    # returns the others' (it stopped with a FileNotFoundError on timestamp.txt before)
+    for step in ("autograde", "feedback"):
+        proc = subprocess.run(["make", "--no-print-directory", step, f"COURSE_DIR={demo_dir}",
+                               f"ASSIGNMENTS={assignment}"],
+                              cwd=harness.ROOT, env=harness.nbgrader_env(), capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, f"make {step}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert "2 submission(s) did not come through the exchange" in proc.stdout, proc.stdout[-3000:]
+    assert "yan, zoe" in proc.stdout
+    for student in ("zoe", "yan"):
+        assert (demo_dir / "feedback" / student / assignment / f"{notebook}.html").is_file()
+    returned = list((demo_dir / ".exchange" / harness.COURSE_ID / "feedback").glob("*.html"))
+    assert len(returned) == 3, f"only the three exchange submissions' feedback is returned: {returned}"

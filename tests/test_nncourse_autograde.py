@@ -133,10 +133,10 @@ def edge(tmp_path_factory):
     nbformat.write(h.submission("solution"), sub / "misnamed" / h.ASSIGNMENT / "strawman (1).ipynb")
     (sub / "broken" / h.ASSIGNMENT).mkdir(parents=True)
     (sub / "broken" / h.ASSIGNMENT / f"{h.NOTEBOOK}.ipynb").write_text('{"cells": [ this is not JSON')
-    roster = course / "roster.csv"
-    roster.write_text("id,first_name,last_name,email\n"
-                      + "".join(f"{s},{s.title()},Student,{s}@example.org\n"
-                                for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]))
+    roster = course / "roster.csv"     # as a spreadsheet saves it: a byte-order mark, semicolons
+    roster.write_text("\ufeffID;First_Name;Last_Name;Email;Group\r\n"
+                      + "".join(f"{s};{s.title()};Student;{s}@example.org;A\r\n"
+                                for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]), encoding="utf-8")
     steps = {}
     steps["roster"] = h.nncourse("roster", str(roster), course=course)
     steps["due"] = h.nncourse("due", h.ASSIGNMENT, DUE, course=course)
