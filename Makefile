@@ -38,7 +38,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help: ## list the targets
 	@echo "Targets:"
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk -F':.*## ' '{ printf "  make %-10s %s\n", $$1, $$2 }'
+	  awk -F':.*## ' '{ printf "  make %-12s %s\n", $$1, $$2 }'
 
 # --- environment ------------------------------------------------------------------
 

@@ -307,6 +307,9 @@ def _md(text) -> str:
 
 
 def _late(seconds: float) -> str:
+    """How late, in the unit that keeps the figure readable (never "0 min" for a late one)."""
+    if seconds < 59.5:
+        return f"{max(seconds, 1):.0f} s"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400:

@@ -96,3 +96,10 @@ def test_scores_and_html_page(report):
     page = (out / "index.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<table>" in page and f'src="{h.ASSIGNMENT}-scores.png"' in page
     assert "<h3>Item analysis</h3>" in page
+
+
+def test_lateness_is_never_shown_as_zero():
+    from nncourse.report import _late
+
+    assert [_late(x) for x in (0.3, 7.5, 59, 61, 1800, 7200, 3 * 86400)] == [
+        "1 s", "8 s", "59 s", "1 min", "30 min", "2.0 h", "3.0 days"]
