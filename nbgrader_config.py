@@ -91,6 +91,35 @@ else:
                                            for p in _defaults["autograde_preprocessors"].default()]
 
 
+# ------------------------------------------------------- the students' self-check
+# `nbgrader validate` (README, "For students") cuts every line it prints at Validator.width
+# characters, and with it the end of a failing test's message, where it says which section
+# of the book to read. Long lines are wrapped instead (nbgrader has no option for that).
+def _wrapped(self, val: str) -> str:
+    import textwrap
+
+    from nbconvert.filters import strip_ansi
+
+    lines = []
+    for line in val.split("\n"):
+        line = self.indent + strip_ansi(line)
+        if len(line) <= self.width:
+            lines.append(line)
+        else:
+            lines += textwrap.wrap(line, self.width, subsequent_indent=self.indent + "    ",
+                                   replace_whitespace=False, break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+try:
+    from nbgrader.validator import Validator as _Validator
+except ImportError:  # pragma: no cover - nbgrader moved it; validate keeps its own cut
+    pass
+else:
+    if hasattr(_Validator, "_indent"):
+        _Validator._indent = _wrapped
+
+
 # --------------------------------------------------------------------- feedback
 class HideHiddenTests(Preprocessor):
     """Remove the hidden tests, and the traceback lines that would quote them, from feedback.

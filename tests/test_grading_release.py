@@ -68,3 +68,31 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
         text = path.read_text(encoding="utf-8")
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "BEGIN MARK SCHEME"):
             assert marker not in text, f"{path} contains '{marker}'"
+
+
+def test_nbgrader_validate_prints_whole_messages_and_no_score_warnings(tmp_path):
+    """The students' self-check (README, step 3) from the repository root: a cell of hidden
+    tests only is not read as a score ('cannot be converted to a float'), and the message of a
+    failing test is printed whole, with the section to read at its end (nbgrader cuts lines at
+    90 characters; the course's nbgrader_config.py wraps them)."""
+    import json
+    import subprocess
+
+    nb = json.loads((harness.EXERCISES / "02-strawman" / "strawman.ipynb").read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if src.startswith("def predict_miles"):
+            cell["source"] = src.replace("# YOUR CODE HERE\n    raise NotImplementedError()", "return c * km + 1")
+            break
+    else:
+        pytest.fail("no predict_miles answer cell in the release of 02-strawman")
+    path = tmp_path / "strawman.ipynb"
+    path.write_text(json.dumps(nb))
+    proc = subprocess.run([str(harness.VENV_BIN / "nbgrader"), "validate", str(path)], cwd=harness.ROOT,
+                          env=harness.nbgrader_env(), capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert "VALIDATION FAILED" in out, out[-3000:]
+    assert "cannot be converted to" not in out, out[-3000:]
+    flat = " ".join(out.split())
+    assert ("AssertionError: predict_miles([0, 1, 10], c=0.5) is wrong at index 0: expected 0, got 1 "
+            "(3 of 3 entries wrong). Read: Chapter 2, 'A one-parameter model' (book/02-strawman.md).") in flat, out[-3000:]

@@ -59,11 +59,20 @@ def answer(grade_id: str, text: str):
     return cell
 
 
+# after the docstring of a cell of hidden tests only: the released cell is then not just a
+# string, which Jupyter would print as the cell's output and `nbgrader validate` would read as
+# a score ("cannot be converted to a float ... treating other output as full credit")
+HIDDEN_PLACEHOLDER = "pass  # (hidden tests, run by the grader)"
+
+
 def test(grade_id: str, points: int, text: str):
     """An autograder test cell worth ``points``; starts with a one-line docstring."""
     src = _src(text)
     if not src.startswith('"""'):
         raise ValueError(f"test cell {grade_id} must begin with a one-line docstring")
+    begin = src.find("### BEGIN HIDDEN TESTS")
+    if begin >= 0 and "\n" not in src[:begin].strip():
+        src = src[:begin].rstrip("\n") + "\n" + HIDDEN_PLACEHOLDER + "\n" + src[begin:]
     cell = new_code_cell(src, metadata=_meta(grade_id, grade=True, locked=True, points=points))
     cell.id = grade_id
     return cell
