@@ -82,6 +82,8 @@ class Summary:
     problems: dict = field(default_factory=dict)
     integrity: list[str] = field(default_factory=list)
     tampered: dict[str, list[str]] = field(default_factory=dict)
+    # students who were not in a gradebook that had students (not on the class list)
+    newcomers: list[str] = field(default_factory=list)
 
     def with_status(self, status: str) -> list[str]:
         return sorted(s for s, sub in self.submissions.items() if sub.status == status)
@@ -99,6 +101,9 @@ class Summary:
                  + (f", {len(fresh)} up to date" if fresh else "")]
         if self.retried:
             lines.append(f"   graded again alone after a failed batch: {', '.join(self.retried)}")
+        if self.newcomers:
+            lines.append(f"   not on the class list (make roster), graded and added to the gradebook: "
+                         f"{', '.join(self.newcomers)}")
         if any(self.problems.values()):
             from .preflight import format_preflight
 
@@ -353,6 +358,8 @@ def autograde_assignment(course: Course, assignment: str, *, jobs: int | None = 
             if unknown:
                 log(f"   no submission of {assignment} from {', '.join(unknown)}")
             ids = [s for s in ids if s in set(students)]
+        known = {student.id for student in gb.students}
+        newcomers = [s for s in ids if known and s not in known]
         for s in ids:  # so that a student with nothing to grade still has a row (0 points)
             gb.update_or_create_student(s)
 
@@ -366,10 +373,10 @@ def autograde_assignment(course: Course, assignment: str, *, jobs: int | None = 
         else:
             sub.status = UP_TO_DATE
     batches = plan_batches(todo, jobs, batch_size)
-    summary = Summary(assignment, submissions, jobs=jobs, batches=batches)
+    summary = Summary(assignment, submissions, jobs=jobs, batches=batches, newcomers=newcomers)
     from .preflight import after_grading, before_grading
 
-    summary.problems = before_grading(course, assignment, list(submissions), log)
+    summary.problems = before_grading(course, assignment, list(submissions), log, kernels=bool(todo))
     if todo:
         log(f"== autograde {assignment}: {len(todo)} submission(s) on {jobs} worker(s) in {len(batches)} batch(es)")
         runner = _Runner(course, assignment, submissions, jobs, timeout, list(extra_args or []), log)

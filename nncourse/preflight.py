@@ -300,19 +300,27 @@ def record_ungraded(course, assignment: str, students: list[str], reasons: dict[
 
 
 # ------------------------------------------------- the autograde step's hooks
-def before_grading(course, assignment: str, students: list[str], log=print) -> dict[str, list[Problem]]:
+def before_grading(course, assignment: str, students: list[str], log=print, *,
+                   kernels: bool = True) -> dict[str, list[Problem]]:
     """What :func:`nncourse.autograde.autograde_assignment` runs before nbgrader: the pre-flight
     report, the permissions of the course's private folders, the sandbox mode (with its
-    warning when it is weaker than ``isolated``). Never raises."""
-    from .sandbox import sandbox_mode, secure_course
+    warning when it is weaker than ``isolated``; only with ``kernels``, when something is to be
+    graded). Raises :class:`~nncourse.course.CourseError`
+    only when no sandbox can start a kernel (every submission would fail); nothing else stops
+    the step."""
+    from .course import CourseError
+    from .sandbox import SandboxError, sandbox_mode, secure_course
 
     try:
         secure_course(course.root)
     except OSError:
         pass
     try:
-        mode = sandbox_mode()
-        log(f"   kernels run in the '{mode}' sandbox (README, 'Autograding untrusted code')")
+        if kernels:
+            mode = sandbox_mode()
+            log(f"   kernels run in the '{mode}' sandbox (README, 'Autograding untrusted code')")
+    except SandboxError as exc:
+        raise CourseError(f"no submission can be graded: {exc}") from None
     except Exception as exc:  # noqa: BLE001
         log(f"   WARNING: the sandbox could not be set up: {exc}")
     try:

@@ -321,12 +321,30 @@ def _probe(mode: str) -> str | None:
         except (OSError, subprocess.TimeoutExpired) as exc:
             return str(exc)
         if proc.returncode != 0 or proc.stdout.strip() != "ok":
-            return (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            why = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+            closed = _closed_folder(sys.executable) if "Permission denied" in why else None
+            if closed:
+                why += (f" ({closed} is closed to other users, mode {os.stat(closed).st_mode & 0o777:o}: the "
+                        "sandbox's uids cannot reach the Python installation below it; install Python and the "
+                        "virtual environment where other users can read them, such as /opt or /usr/local)")
+            return why
         return None
     finally:
         kill_uid(slot.uid, gid)
         slot.release()
         shutil.rmtree(empty, ignore_errors=True)
+
+
+def _closed_folder(path: str | os.PathLike) -> str | None:
+    """The first folder on the real path to ``path``, from /, that other users cannot enter, or None."""
+    real = Path(os.path.realpath(path))
+    for folder in reversed(real.parents):
+        try:
+            if not folder.stat().st_mode & 0o001:
+                return str(folder)
+        except OSError:
+            return None
+    return None
 
 
 def sandbox_mode() -> str:

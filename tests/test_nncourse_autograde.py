@@ -136,7 +136,8 @@ def edge(tmp_path_factory):
     roster = course / "roster.csv"     # as a spreadsheet saves it: a byte-order mark, semicolons
     roster.write_text("\ufeffID;First_Name;Last_Name;Email;Group\r\n"
                       + "".join(f"{s};{s.title()};Student;{s}@example.org;A\r\n"
-                                for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]), encoding="utf-8")
+                                for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]
+                                if s != "extra"), encoding="utf-8")          # not on the class list
     steps = {}
     steps["roster"] = h.nncourse("roster", str(roster), course=course)
     steps["due"] = h.nncourse("due", h.ASSIGNMENT, DUE, course=course)
@@ -163,6 +164,7 @@ def test_a_failed_submission_is_reported_retried_and_spares_the_others(edge):
 def test_missing_and_extra_notebooks_are_reported(edge):
     _, steps = edge
     out = steps["autograde"].stdout
+    assert "not on the class list (make roster), graded and added to the gradebook: extra\n" in out, out
     assert "nothing to grade for misnamed" in out and "strawman (1).ipynb" in out, out
     assert "extra: extra notebook(s) scratch.ipynb (not graded)" in out, out
 

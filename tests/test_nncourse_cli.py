@@ -58,3 +58,40 @@ def test_due_refuses_an_unknown_assignment_and_an_unreadable_date(tmp_path: Path
     ok = h.nncourse("due", h.ASSIGNMENT, "2025-11-03 23:59:00 Europe/Berlin", course=course)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "stored as 2025-11-03 22:59:00 UTC" in ok.stdout
+
+
+def test_autograde_stops_before_grading_when_no_sandbox_can_start_a_kernel(tmp_path: Path, monkeypatch):
+    """Every kernel would fail: the step says why at once instead of failing every student twice."""
+    from nncourse import preflight, sandbox
+    from nncourse.course import Course
+
+    def refuse():
+        raise sandbox.SandboxError("cannot isolate the grading kernels (isolated: ...; user: ...)")
+    monkeypatch.setattr(sandbox, "sandbox_mode", refuse)
+    course = Course(h.new_course(tmp_path / "course"))
+    with pytest.raises(CourseError, match=r"no submission can be graded: cannot isolate the grading kernels"):
+        preflight.before_grading(course, h.ASSIGNMENT, [], log=lambda m: None)
+    preflight.before_grading(course, h.ASSIGNMENT, [], log=lambda m: None, kernels=False)   # nothing to grade
+
+
+def test_a_python_below_a_closed_folder_is_named():
+    import shutil
+    import tempfile
+
+    from nncourse.sandbox import _closed_folder
+
+    top = Path(tempfile.mkdtemp(dir="/tmp"))       # pytest's own temporary folders are closed (700)
+    try:
+        top.chmod(0o755)
+        home = top / "home"
+        (home / "pyenv" / "bin").mkdir(parents=True)
+        python = home / "pyenv" / "bin" / "python"
+        python.write_text("")
+        if _closed_folder(top / "x") is not None:
+            pytest.skip("/tmp lies below a folder closed to other users on this machine")
+        home.chmod(0o700)
+        assert _closed_folder(python) == str(home)
+        home.chmod(0o755)
+        assert _closed_folder(python) is None
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
