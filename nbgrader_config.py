@@ -89,6 +89,8 @@ else:
     c.Autograde.sanitize_preprocessors = _sanitize
     c.Autograde.autograde_preprocessors = [GuardedExecute if p is Execute else p
                                            for p in _defaults["autograde_preprocessors"].default()]
+    # grades.csv quoted as CSV (a name with a comma in it), scores rounded: nncourse/export.py
+    c.ExportApp.plugin_class = "nncourse.export.GradesCsv"
 
 
 # ------------------------------------------------------- the students' self-check

@@ -116,6 +116,7 @@ def test_a_second_run_grades_only_what_changed(parallel):
 # --------------------------------------------------------------- awkward cases
 EDGE_CLASS = {"on-time": "solution", "late": "solution", "extra": "solution", "mistake": "gradient_sign"}
 DUE = "2024-03-01 12:00:00 UTC"
+NAMES = {"on-time": ("Zoë", "Silva, Jr.")}      # a comma, as a class list may hold; not ASCII
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,8 @@ def edge(tmp_path_factory):
     (sub / "broken" / h.ASSIGNMENT / f"{h.NOTEBOOK}.ipynb").write_text('{"cells": [ this is not JSON')
     roster = course / "roster.csv"     # as a spreadsheet saves it: a byte-order mark, semicolons
     roster.write_text("\ufeffID;First_Name;Last_Name;Email;Group\r\n"
-                      + "".join(f"{s};{s.title()};Student;{s}@example.org;A\r\n"
+                      + "".join(f"{s};{NAMES.get(s, (s.title(), 'Student'))[0]};{NAMES.get(s, (s.title(), 'Student'))[1]};"
+                                f"{s}@example.org;A\r\n"
                                 for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]
                                 if s != "extra"), encoding="utf-8")          # not on the class list
     steps = {}
@@ -174,6 +176,14 @@ def test_grades_csv_has_every_student_of_the_roster(edge):
     with open(course / "grades.csv", newline="") as fh:
         rows = {r["student_id"]: r for r in csv.DictReader(fh)}
     assert set(rows) == {*EDGE_CLASS, "misnamed", "broken", "absent"}
+    # a name with a comma in it stays in its column (nbgrader's own export quotes nothing)
+    assert (rows["on-time"]["first_name"], rows["on-time"]["last_name"]) == NAMES["on-time"]
+    assert rows["on-time"]["email"] == "on-time@example.org"
+    assert rows["on-time"]["duedate"] == "2024-03-01 12:00:00"        # UTC, as the gradebook stores it
+    assert rows["on-time"]["timestamp"].startswith("2024-03-01 11:00:00")
+    for row in rows.values():                                         # rounded: no 0.30000000000000004
+        for key in ("raw_score", "late_submission_penalty", "score", "max_score"):
+            assert len(row[key].partition(".")[2]) <= 6, row
     # the solution's points (the written answers are still to be graded by hand)
     points = float(rows["on-time"]["score"])
     assert 0 < points <= float(rows["on-time"]["max_score"])
