@@ -451,7 +451,7 @@ def write_report(course: Course, out: Path, assignments: list[str] | None = None
         if plot_items(rep, out / name):
             plots[rep.assignment]["items"] = name
     text = render_markdown(course, reports, plots)
-    (out / "index.md").write_text(text)
-    (out / "index.html").write_text(markdown_to_html(text, f"Grade report: {course.course_id}"))
-    (out / "report.json").write_text(json.dumps([r.to_dict() for r in reports], indent=1) + "\n")
+    (out / "index.md").write_text(text, encoding="utf-8")
+    (out / "index.html").write_text(markdown_to_html(text, f"Grade report: {course.course_id}"), encoding="utf-8")
+    (out / "report.json").write_text(json.dumps([r.to_dict() for r in reports], indent=1) + "\n", encoding="utf-8")
     return out / "index.html"
