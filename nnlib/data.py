@@ -262,7 +262,10 @@ def calibration(n: int = 200, seed=None):
 
     .. math::
 
-        R = 100\,\tanh(E / 150\ \mathrm{GeV}) \cdot (1 + \varepsilon), \qquad
+        R = 100\,\tanh(E / 150\ \mathrm{GeV}) \cdot (1 + \varepsilon),
+
+    .. math::
+
         \varepsilon \sim \mathcal N\!\bigl(0, (0.5/\sqrt{E/\mathrm{GeV}})^2 + 0.02^2\bigr),
 
     and regression learns :math:`E` from :math:`R`.

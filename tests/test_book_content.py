@@ -143,6 +143,52 @@ def test_chapter_has_a_figure(doc):
 # --- the HTML ---------------------------------------------------------------------------
 
 
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+@pytest.mark.parametrize("doc", CHAPTERS, ids=str)
+def test_figures_are_sharp(doc):
+    """Every figure from a code cell has twice the pixels of its displayed size (nnlib's
+    use_style sends retina PNGs), so that it stays sharp on high-resolution screens."""
+    blurred, figures = [], 0
+    for img in _article(doc).find_all("img"):
+        width = re.search(r"width:\s*(\d+)px", img.get("style", ""))
+        src = img.get("src", "")
+        if not src.endswith(".png") or "_images/" not in src or not width:
+            continue
+        figures += 1
+        pixels, _ = _png_size((doc.html.parent / src).resolve())
+        if pixels < 2 * int(width.group(1)) - 2:
+            blurred.append(f"{src}: {pixels} px shown {width.group(1)} px wide")
+    assert figures, f"{doc}: no figure with a displayed size"
+    assert not blurred, f"{doc}: figures at screen resolution only:\n  " + "\n  ".join(blurred)
+
+
+def test_references_are_labelled_as_the_chapters_cite_them():
+    """The list of references reads "[Baldi et al., 2014]", as the text cites, not "[BSW14]"."""
+    doc = next(d for d in DOCS if Path(d.name).name == "bibliography")
+    labels = [label.get_text().strip("[] ") for label in _article(doc).select("div.citation span.label")]
+    assert len(labels) >= 20, labels
+    author_year = re.compile(r"[^\W\d][\w .'-]*( et al\.| and [^\W\d][\w .'-]*)?, \d{4}[a-z]?")
+    assert [x for x in labels if not author_year.fullmatch(x)] == []
+    assert len(set(labels)) == len(labels), labels
+    # a citation in a chapter names the label of the entry it links to
+    cited = 0
+    for chapter in CHAPTERS:
+        for link in _article(chapter).select('a[href*="bibliography.html#"]'):
+            target = link["href"].split("#")[1]
+            entry = _article(doc).find(id=target)
+            assert entry is not None, f"{chapter}: citation {link.get_text()!r} links to a missing entry"
+            label = entry.select_one("span.label").get_text().strip("[] ")
+            year = label.split(", ")[-1]
+            assert year in link.get_text() or label.startswith(link.get_text().strip()), (chapter, link.get_text(), label)
+            cited += 1
+    assert cited >= 10
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=str)
 def test_every_image_has_alt_text(doc):
     """docutils uses an image's path as its alt text when none is given: that counts as none."""
