@@ -475,6 +475,8 @@ cells = [
     for depth in (3, 10):
         norms = layer_gradient_norms("relu", depth=depth, seed=0)
         check_shape(norms, (depth + 1,), what=f"layer_gradient_norms('relu', depth={{depth}})", read=READ)
+        check_true(isinstance(norms, np.ndarray), f"layer_gradient_norms should return a NumPy array of the norms "
+                   f"(np.array(...) of your list), got a {{type(norms).__name__}}.", read=READ)
         check_true(np.all(np.isfinite(norms)) and np.all(norms > 0),
                    f"the gradient norms should be finite and positive, got {{norms}}.", read=READ)
     """),

@@ -95,13 +95,14 @@ cells = [
                          losses.softmax_cross_entropy, losses.softmax_cross_entropy_gradient)
 
 
-    def check_unchanged(loss, first, y, *, name, arg, read):
-        \"\"\"Fail if ``loss(first, y)`` changes its first argument (the gradient tests differentiate it).\"\"\"
+    def check_unchanged(function, first, y, *, name, arg, read):
+        \"\"\"Fail if ``function(first, y)`` (a loss or its gradient) changes its first argument.\"\"\"
         trial = np.array(first, dtype=float)
-        loss(trial, y)
+        function(trial, y)
         check_true(np.array_equal(trial, first), f"your {name} modified its argument {arg} (an in-place operation "
-                   f"such as {arg} -= ... or np.clip(..., out={arg})?): compute on a new array; the centred "
-                   "differences that check its gradient go wrong too.", read=read)
+                   f"such as {arg} -= ... or np.clip(..., out={arg})?): compute on a new array; the caller's "
+                   "array must not change, and the centred differences that check a gradient go wrong too.",
+                   read=read)
 
 
     def check_scalar(value, what, read):
@@ -179,7 +180,10 @@ cells = [
         y = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]])
         y_hat = np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -2.0]])
         check_unchanged(mse, y_hat, y, name="mse", arg="y_hat", read=READ)
-        err = check_gradient(lambda a: mse(a, y), lambda a: mse_gradient(a, y), y_hat)
+        check_unchanged(mse_gradient, y_hat, y, name="mse_gradient", arg="y_hat", read=READ)
+        check_true(mse(y_hat, y) is not None, "mse returned None; did you forget a return statement?", read=READ)
+        # summed: a loss of the wrong shape costs the points of its own tests, not this one
+        err = check_gradient(lambda a: float(np.sum(mse(a, y))), lambda a: mse_gradient(a, y), y_hat)
         check_true(err < 1e-6, f"mse_gradient does not match the slope of your mse: relative error {{err:.2e}}, "
                    "it should be below 1e-6 (a missing 1/N or 1/2?).", read=READ)
     """),
@@ -202,8 +206,8 @@ cells = [
     markdown("bce_md", r"""
     ### A2. Binary cross-entropy (5 points)
 
-    For predicted probabilities $p_n \in [0, 1]$ of class 1 and labels $y_n \in \{0, 1\}$
-    (arrays of shape `(N,)` or `(N, 1)`),
+    For predicted probabilities $p_n \in [0, 1]$ of class 1 (the book's $\hat y_n$) and labels
+    $y_n \in \{0, 1\}$ (arrays of shape `(N,)` or `(N, 1)`),
 
     $$L = -\frac{1}{N} \sum_{n} \bigl[ y_n \log p_n + (1 - y_n) \log(1 - p_n) \bigr],
     \qquad \frac{\partial L}{\partial p_n} = \frac{1}{N}\,\frac{p_n - y_n}{p_n (1 - p_n)} .$$
@@ -273,7 +277,12 @@ cells = [
         p = np.array([[0.9], [0.2], [0.3], [0.6]])
         y = np.array([[1.0], [0.0], [1.0], [0.0]])
         check_unchanged(binary_cross_entropy, p, y, name="binary_cross_entropy", arg="p", read=READ)
-        err = check_gradient(lambda q: binary_cross_entropy(q, y), lambda q: binary_cross_entropy_gradient(q, y), p)
+        check_unchanged(binary_cross_entropy_gradient, p, y, name="binary_cross_entropy_gradient", arg="p", read=READ)
+        check_true(binary_cross_entropy(p, y) is not None,
+                   "binary_cross_entropy returned None; did you forget a return statement?", read=READ)
+        # summed: a loss of the wrong shape costs the points of its own tests, not this one
+        err = check_gradient(lambda q: float(np.sum(binary_cross_entropy(q, y))),
+                             lambda q: binary_cross_entropy_gradient(q, y), p)
         check_true(err < 1e-6, f"binary_cross_entropy_gradient does not match the slope of your binary_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),
@@ -305,13 +314,18 @@ cells = [
     HINT = "Clip p to [eps, 1 - eps] with eps = np.finfo(float).eps before taking logs or dividing."
     READ = "{CE}"
     with forbid_calls(*PART_A_REFERENCES, exercise="binary_cross_entropy or its gradient", read=READ):
-        got = call_checked(binary_cross_entropy, p, y, what="binary_cross_entropy at p = 0 and p = 1", hint=HINT, read=READ)
+        got = call_checked(binary_cross_entropy, p.copy(), y, what="binary_cross_entropy at p = 0 and p = 1", hint=HINT,
+                           read=READ)
         # two confident mistakes cost -log(eps) = 36.04 each, the two right answers about 0: mean 18.02
-        check_close(got, 18.021826694558577, what="binary_cross_entropy([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
-        got = call_checked(binary_cross_entropy_gradient, p, y, what="binary_cross_entropy_gradient at p = 0 and p = 1",
-                           hint=HINT, read=READ)
-        check_close(got, expected_gradient,
-                    what="binary_cross_entropy_gradient([0, 1, 1, 0], [1, 0, 1, 0])", read=READ)
+        check_close(got, 18.021826694558577, what="binary_cross_entropy([0, 1, 1, 0], [1, 0, 1, 0]), clipped with "
+                    "eps = np.finfo(float).eps,", read=READ)
+        got = call_checked(binary_cross_entropy_gradient, p.copy(), y,
+                           what="binary_cross_entropy_gradient at p = 0 and p = 1", hint=HINT, read=READ)
+        check_close(got, expected_gradient, what="binary_cross_entropy_gradient([0, 1, 1, 0], [1, 0, 1, 0]), clipped "
+                    "with eps = np.finfo(float).eps,", read=READ)
+        # clipping is where an in-place operation would show: p holds 0 and 1
+        check_unchanged(binary_cross_entropy, p, y, name="binary_cross_entropy", arg="p", read=READ)
+        check_unchanged(binary_cross_entropy_gradient, p, y, name="binary_cross_entropy_gradient", arg="p", read=READ)
     """),
     # ------------------------------------------------------ softmax cross-entropy
     markdown("softmax_ce_md", r"""
@@ -411,7 +425,13 @@ cells = [
         z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.3, -0.2, 0.1], [-2.0, 0.0, 0.0, 3.0]])
         y = np.array([3, 0, 1])
         check_unchanged(softmax_cross_entropy, z, y, name="softmax_cross_entropy", arg="z", read=READ)
-        err = check_gradient(lambda a: softmax_cross_entropy(a, y), lambda a: softmax_cross_entropy_gradient(a, y), z)
+        check_unchanged(softmax_cross_entropy_gradient, z, y, name="softmax_cross_entropy_gradient", arg="z",
+                        read=READ)
+        check_true(softmax_cross_entropy(z, y) is not None,
+                   "softmax_cross_entropy returned None; did you forget a return statement?", read=READ)
+        # summed: a loss of the wrong shape costs the points of its own tests, not this one
+        err = check_gradient(lambda a: float(np.sum(softmax_cross_entropy(a, y))),
+                             lambda a: softmax_cross_entropy_gradient(a, y), z)
         check_true(err < 1e-6, f"softmax_cross_entropy_gradient does not match the slope of your softmax_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),

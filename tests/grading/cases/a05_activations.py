@@ -38,6 +38,12 @@ MUTANTS = [
          replace=[("return np.maximum(np.asarray(z, dtype=float), 0.0)",
                    "z = np.asarray(z, dtype=float)\n    z[z < 0] = 0.0\n    return z")],
          fails={"test_relu_values", "test_relu_hidden"}),
+    dict(name="gradient_norms_as_a_list",
+         why="layer_gradient_norms returns a Python list, not the NumPy array the task asks for "
+             "(a bare TypeError from norms > 0 before the test said so)",
+         replace=[("return np.array([np.linalg.norm(layer.dA) for layer in model.layers])",
+                   "return [float(np.linalg.norm(layer.dA)) for layer in model.layers]")],
+         fails={"test_gradient_norms_shape"}),
     dict(name="relu_derivative_one_at_zero",
          why="ReLU'(0) = 1 (z >= 0) against the stated convention ReLU'(0) = 0",
          replace=[("(z > 0).astype(float)", "(z >= 0).astype(float)")],

@@ -20,6 +20,34 @@ MUTANTS = [
                    "    log_sum_exp = np.log(np.sum(np.exp(z), axis=1))\n"
                    "    return float(np.sum(log_sum_exp - z[np.arange(n), y]) / n)")],
          fails={"test_softmax_ce_hidden", "test_softmax_ce_gradient_values"}),
+    dict(name="mse_gradient_in_place",
+         why="the gradient computed in the caller's y_hat (y_hat -= y; y_hat /= N): right values, "
+             "but the predictions are overwritten",
+         replace=[("return (y_hat - np.asarray(y, dtype=float)) / y_hat.shape[0]",
+                   "y_hat -= np.asarray(y, dtype=float)\n    y_hat /= y_hat.shape[0]\n    return y_hat")],
+         fails={"test_mse_gradient_values", "test_mse_gradient_hidden"}),
+    dict(name="bce_clips_in_place",
+         why="the cross-entropy and its gradient clip the caller's p in place (np.clip(..., out=p)): only "
+             "visible where p holds 0 or 1",
+         replace=[("p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)\n    y = np.asarray(y, dtype=float)\n"
+                   "    return float(",
+                   "p = np.asarray(p, dtype=float)\n    np.clip(p, eps, 1 - eps, out=p)\n"
+                   "    y = np.asarray(y, dtype=float)\n    return float("),
+                  ("p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)\n    y = np.asarray(y, dtype=float)\n"
+                   "    return (p - y)",
+                   "p = np.asarray(p, dtype=float)\n    np.clip(p, eps, 1 - eps, out=p)\n"
+                   "    y = np.asarray(y, dtype=float)\n    return (p - y)")],
+         fails={"test_bce_clipping"}),
+    dict(name="softmax_ce_gradient_in_place",
+         why="the gradient shifts the caller's logits in place (z -= max) before the softmax",
+         replace=[("e = np.exp(z - np.max(z, axis=1, keepdims=True))",
+                   "z -= np.max(z, axis=1, keepdims=True)\n    e = np.exp(z)")],
+         fails={"test_softmax_ce_gradient_values", "test_softmax_ce_gradient_hidden"}),
+    dict(name="softmax_ce_loss_of_shape_1",
+         why="the loss returned as an array of shape (1,) instead of a number",
+         replace=[("return float(np.sum(log_sum_exp - z[np.arange(n), y]) / n)",
+                   "return np.atleast_1d(np.sum(log_sum_exp - z[np.arange(n), y]) / n)")],
+         fails={"test_softmax_ce_values", "test_softmax_ce_hidden", "test_softmax_ce_stable"}),
     dict(name="mse_gradient_without_1_over_n",
          why="the gradient of the mean squared error without the 1/N of the mean",
          replace=[("return (y_hat - np.asarray(y, dtype=float)) / y_hat.shape[0]",
