@@ -52,12 +52,11 @@ class GradesCsv(ExportPlugin):
                     except MissingEntry:
                         timestamp, raw, penalty = None, 0.0, 0.0
                     else:
-                        timestamp, raw, penalty = sub.timestamp, sub.score, sub.late_submission_penalty
+                        timestamp = sub.timestamp
+                        raw, penalty = float(sub.score), float(sub.late_submission_penalty or 0.0)
                     row = {"assignment": assignment.name, "duedate": assignment.duedate,
                            "timestamp": timestamp, "student_id": student.id,
                            "last_name": student.last_name, "first_name": student.first_name,
-                           "email": student.email, "raw_score": float(raw),
-                           "late_submission_penalty": float(penalty or 0.0),
-                           "score": max(0.0, float(raw) - float(penalty or 0.0)),
-                           "max_score": float(assignment.max_score)}
+                           "email": student.email, "raw_score": raw, "late_submission_penalty": penalty,
+                           "score": max(0.0, raw - penalty), "max_score": float(assignment.max_score)}
                     writer.writerow([_cell(row[k]) for k in COLUMNS])

@@ -136,8 +136,7 @@ def edge(tmp_path_factory):
     (sub / "broken" / h.ASSIGNMENT / f"{h.NOTEBOOK}.ipynb").write_text('{"cells": [ this is not JSON')
     roster = course / "roster.csv"     # as a spreadsheet saves it: a byte-order mark, semicolons
     roster.write_text("\ufeffID;First_Name;Last_Name;Email;Group\r\n"
-                      + "".join(f"{s};{NAMES.get(s, (s.title(), 'Student'))[0]};{NAMES.get(s, (s.title(), 'Student'))[1]};"
-                                f"{s}@example.org;A\r\n"
+                      + "".join(";".join([s, *NAMES.get(s, (s.title(), "Student")), f"{s}@example.org", "A"]) + "\r\n"
                                 for s in [*EDGE_CLASS, "misnamed", "broken", "absent"]
                                 if s != "extra"), encoding="utf-8")          # not on the class list
     steps = {}

@@ -105,6 +105,15 @@ cells = [
                    read=read)
 
 
+    def gradient_error(loss, gradient, first, y, *, name, arg, read):
+        \"\"\"Relative error of ``gradient`` against centred differences of ``loss`` at ``first``, once neither
+        changes its input. The loss is summed: a loss of the wrong shape costs its own tests, not the gradient's.\"\"\"
+        check_unchanged(loss, first, y, name=name, arg=arg, read=read)
+        check_unchanged(gradient, first, y, name=f"{name}_gradient", arg=arg, read=read)
+        check_true(loss(first, y) is not None, f"{name} returned None; did you forget a return statement?", read=read)
+        return check_gradient(lambda a: float(np.sum(loss(a, y))), lambda a: gradient(a, y), first)
+
+
     def check_scalar(value, what, read):
         \"\"\"A loss is one number: a Python float or a 0-d NumPy value.\"\"\"
         check_true(value is not None, f"{what} returned None; did you forget a return statement?", read=read)
@@ -179,11 +188,7 @@ cells = [
                     what="mse_gradient([1, 2, 3], [1, 1, 1])", read=READ)
         y = np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]])
         y_hat = np.array([[1.0, 0.0], [0.0, 0.0], [3.0, -2.0]])
-        check_unchanged(mse, y_hat, y, name="mse", arg="y_hat", read=READ)
-        check_unchanged(mse_gradient, y_hat, y, name="mse_gradient", arg="y_hat", read=READ)
-        check_true(mse(y_hat, y) is not None, "mse returned None; did you forget a return statement?", read=READ)
-        # summed: a loss of the wrong shape costs the points of its own tests, not this one
-        err = check_gradient(lambda a: float(np.sum(mse(a, y))), lambda a: mse_gradient(a, y), y_hat)
+        err = gradient_error(mse, mse_gradient, y_hat, y, name="mse", arg="y_hat", read=READ)
         check_true(err < 1e-6, f"mse_gradient does not match the slope of your mse: relative error {{err:.2e}}, "
                    "it should be below 1e-6 (a missing 1/N or 1/2?).", read=READ)
     """),
@@ -276,13 +281,8 @@ cells = [
                     what="binary_cross_entropy_gradient([0.5, 0.5], [1, 0])", read=READ)
         p = np.array([[0.9], [0.2], [0.3], [0.6]])
         y = np.array([[1.0], [0.0], [1.0], [0.0]])
-        check_unchanged(binary_cross_entropy, p, y, name="binary_cross_entropy", arg="p", read=READ)
-        check_unchanged(binary_cross_entropy_gradient, p, y, name="binary_cross_entropy_gradient", arg="p", read=READ)
-        check_true(binary_cross_entropy(p, y) is not None,
-                   "binary_cross_entropy returned None; did you forget a return statement?", read=READ)
-        # summed: a loss of the wrong shape costs the points of its own tests, not this one
-        err = check_gradient(lambda q: float(np.sum(binary_cross_entropy(q, y))),
-                             lambda q: binary_cross_entropy_gradient(q, y), p)
+        err = gradient_error(binary_cross_entropy, binary_cross_entropy_gradient, p, y, name="binary_cross_entropy",
+                             arg="p", read=READ)
         check_true(err < 1e-6, f"binary_cross_entropy_gradient does not match the slope of your binary_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),
@@ -424,14 +424,8 @@ cells = [
                     read=READ)
         z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.3, -0.2, 0.1], [-2.0, 0.0, 0.0, 3.0]])
         y = np.array([3, 0, 1])
-        check_unchanged(softmax_cross_entropy, z, y, name="softmax_cross_entropy", arg="z", read=READ)
-        check_unchanged(softmax_cross_entropy_gradient, z, y, name="softmax_cross_entropy_gradient", arg="z",
-                        read=READ)
-        check_true(softmax_cross_entropy(z, y) is not None,
-                   "softmax_cross_entropy returned None; did you forget a return statement?", read=READ)
-        # summed: a loss of the wrong shape costs the points of its own tests, not this one
-        err = check_gradient(lambda a: float(np.sum(softmax_cross_entropy(a, y))),
-                             lambda a: softmax_cross_entropy_gradient(a, y), z)
+        err = gradient_error(softmax_cross_entropy, softmax_cross_entropy_gradient, z, y,
+                             name="softmax_cross_entropy", arg="z", read=READ)
         check_true(err < 1e-6, f"softmax_cross_entropy_gradient does not match the slope of your softmax_cross_entropy: "
                    f"relative error {{err:.2e}}, it should be below 1e-6.", read=READ)
     """),
